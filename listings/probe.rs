@@ -1,0 +1,256 @@
+//! `probe`: who adopts a process whose parent has gone?
+//!
+//! The root forks a child, the child forks a grandchild, the child exits,
+//! and the grandchild reports who its parent is now. Every process sends
+//! what it knows up a pipe; only the root prints.
+
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, OwnedFd};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::prctl;
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::wait;
+use nix::unistd::{fork, getpid, getppid, pipe, read, write, ForkResult};
+use orphans::cli::{fail, usage_error};
+use orphans::process::exit_now;
+use orphans::procfs::first_nspid;
+use orphans::report::{reading, render, Format, Record, Role, Row, RECORD_SIZE};
+
+const USAGE: &str = "\
+usage: probe [--format markdown|org|json] [--explain] [--host-proc DIR]
+
+Forks a child, which forks a grandchild; the child exits, and the
+grandchild reports who adopted it. Prints one row per process.
+
+  --format FORMAT   markdown (default), org or json
+  --explain         after a text table, one paragraph saying who adopted
+                    the grandchild and why
+  --host-proc DIR   a procfs of an outer PID namespace (e.g. the host's
+                    /proc bind-mounted at DIR): read host PIDs there
+  -h, --help        show this help";
+
+/// How long the grandchild waits to be adopted before it gives up, and how
+/// long the root waits for news from below.
+const PATIENCE_MS: u16 = 5000;
+
+// ANCHOR: main
+fn main() {
+    let options = parse_arguments();
+    let rows = run_probe(&options.status_path).unwrap_or_else(|e| fail("probe", 1, &e));
+    print!("{}", render(&rows, options.format));
+    if options.explain && options.format != Format::Json {
+        print!("\n{}", reading(&rows).unwrap_or_default());
+    }
+}
+// ANCHOR_END: main
+
+/// What the command line asked for.
+struct Options {
+    format: Format,
+    explain: bool,
+    /// The status file in which each process looks up its own host PID.
+    status_path: CString,
+}
+
+fn parse_arguments() -> Options {
+    use lexopt::prelude::*;
+    let mut format = Format::Markdown;
+    let mut explain = false;
+    let mut proc_dir = String::from("/proc");
+    let mut parser = lexopt::Parser::from_env();
+    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("probe", error, USAGE) };
+    loop {
+        match parser.next() {
+            Ok(Some(Short('h') | Long("help"))) => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            Ok(Some(Long("explain"))) => explain = true,
+            Ok(Some(Long("format"))) => match parser.value().map(|v| v.string()) {
+                Ok(Ok(name)) => format = name.parse().unwrap_or_else(|e: String| bad(&e)),
+                Ok(Err(_)) => bad(&"--format takes markdown, org or json"),
+                Err(error) => bad(&error),
+            },
+            Ok(Some(Long("host-proc"))) => match parser.value().map(|v| v.string()) {
+                Ok(Ok(dir)) => proc_dir = dir,
+                Ok(Err(_)) => bad(&"--host-proc takes a directory name in UTF-8"),
+                Err(error) => bad(&error),
+            },
+            Ok(Some(other)) => bad(&other.unexpected()),
+            Ok(None) => break,
+            Err(error) => bad(&error),
+        }
+    }
+    let status_path = CString::new(format!("{proc_dir}/self/status"))
+        .unwrap_or_else(|_| bad(&"--host-proc contains a NUL byte"));
+    Options {
+        format,
+        explain,
+        status_path,
+    }
+}
+
+// ANCHOR: root
+/// The root: starts the child, collects the reports of the child and the
+/// grandchild, and reaps whoever became its child.
+fn run_probe(status_path: &CStr) -> Result<Vec<Row>, String> {
+    let (from_below, to_root) = pipe().map_err(|e| format!("pipe: {e}"))?;
+    // SAFETY: the probe has a single thread, so the child gets a consistent
+    // copy of memory; the child makes only async-signal-safe calls and
+    // leaves through exit_now (see be_child).
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => be_child(to_root, status_path),
+        Ok(ForkResult::Parent { .. }) => {}
+        Err(e) => return Err(format!("fork: {e}")),
+    }
+    // Our own copy of the write end must go, or we would never see EOF.
+    drop(to_root);
+    let mut records = vec![Record {
+        role: Role::Root,
+        pid: getpid().as_raw(),
+        ppid: getppid().as_raw(),
+        ppid_at_birth: 0,
+        host_pid: first_nspid(status_path).unwrap_or(0),
+        timed_out: false,
+    }];
+    records.extend(receive_records(&from_below)?);
+    // The child for sure, and the grandchild too if we are its reaper
+    // (as PID 1 of a namespace, or as a subreaper): wait(2) until ECHILD.
+    while wait().is_ok() {}
+    check_complete(&records)?;
+    Ok(records.iter().map(Row::from_record).collect())
+}
+// ANCHOR_END: root
+
+// ANCHOR: child
+/// The child: starts the grandchild, waits until the grandchild is ready to
+/// notice its death, reports, and exits. Never returns.
+fn be_child(to_root: OwnedFd, status_path: &CStr) -> ! {
+    let Ok((armed_rx, armed_tx)) = pipe() else {
+        exit_now(1)
+    };
+    // SAFETY: we are the single thread of a freshly forked process; the
+    // grandchild, like us, makes only async-signal-safe calls.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            drop(armed_rx);
+            be_grandchild(to_root, armed_tx, status_path)
+        }
+        Ok(ForkResult::Parent { .. }) => {}
+        Err(_) => exit_now(1),
+    }
+    drop(armed_tx);
+    // One byte means "armed"; end of file means the grandchild is gone.
+    let _ = read(armed_rx.as_fd(), &mut [0u8; 1]);
+    send(
+        &to_root,
+        Role::Child,
+        getppid().as_raw(),
+        0,
+        status_path,
+        false,
+    );
+    exit_now(0)
+}
+// ANCHOR_END: child
+
+// ANCHOR: grandchild
+/// The grandchild: asks the kernel for a signal when its parent dies,
+/// tells the child it may go, waits for that signal, and reports who its
+/// parent is now. Never returns.
+fn be_grandchild(to_root: OwnedFd, armed_tx: OwnedFd, status_path: &CStr) -> ! {
+    let parent_at_birth = getppid().as_raw();
+    // Block SIGUSR1 so it waits for us in the signalfd instead of killing us.
+    let mut usr1 = SigSet::empty();
+    usr1.add(Signal::SIGUSR1);
+    let waiter = usr1
+        .thread_block()
+        .and_then(|()| SignalFd::with_flags(&usr1, SfdFlags::SFD_CLOEXEC));
+    let Ok(waiter) = waiter else { exit_now(1) };
+    // prctl(2): PR_SET_PDEATHSIG sends us SIGUSR1 when our parent exits.
+    // The kernel sends it from forget_original_parent() (kernel/exit.c),
+    // after it has chosen our new parent, so getppid() is already right.
+    if prctl::set_pdeathsig(Signal::SIGUSR1).is_err() {
+        exit_now(1)
+    }
+    // The parent may have left before the prctl took effect: then no
+    // signal will come, and getppid() tells us it already happened.
+    let orphaned_already = getppid().as_raw() != parent_at_birth;
+    let _ = write(&armed_tx, &[1]);
+    drop(armed_tx);
+    let timed_out = !orphaned_already && !signal_arrives(&waiter);
+    let parent_now = getppid().as_raw();
+    send(
+        &to_root,
+        Role::Grandchild,
+        parent_now,
+        parent_at_birth,
+        status_path,
+        timed_out,
+    );
+    exit_now(0)
+}
+// ANCHOR_END: grandchild
+
+/// True when a signal arrives on `waiter` within [`PATIENCE_MS`].
+fn signal_arrives(waiter: &SignalFd) -> bool {
+    let mut fds = [PollFd::new(waiter.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::from(PATIENCE_MS)), Ok(n) if n > 0)
+}
+
+/// Writes this process's record to the root: one write(2) of a fixed-size
+/// buffer, which allocates nothing.
+fn send(to_root: &OwnedFd, role: Role, ppid: i32, birth: i32, status: &CStr, timed_out: bool) {
+    let record = Record {
+        role,
+        pid: getpid().as_raw(),
+        ppid,
+        ppid_at_birth: birth,
+        host_pid: first_nspid(status).unwrap_or(0),
+        timed_out,
+    };
+    let _ = write(to_root, &record.to_bytes());
+}
+
+/// Reads records until every writer has closed the pipe, giving up when
+/// nothing arrives for [`PATIENCE_MS`].
+fn receive_records(from_below: &OwnedFd) -> Result<Vec<Record>, String> {
+    let mut records = Vec::new();
+    loop {
+        let mut fds = [PollFd::new(from_below.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(PATIENCE_MS)) {
+            Ok(0) => {
+                return Err(format!(
+                    "no news from the child or grandchild for {PATIENCE_MS} ms"
+                ))
+            }
+            Ok(_) => {}
+            Err(e) => return Err(format!("poll: {e}")),
+        }
+        let mut buf = [0u8; RECORD_SIZE];
+        match read(from_below.as_fd(), &mut buf) {
+            Ok(0) => return Ok(records),
+            Ok(RECORD_SIZE) => records.extend(Record::from_bytes(&buf)),
+            Ok(n) => return Err(format!("a short record of {n} bytes on the pipe")),
+            Err(e) => return Err(format!("read: {e}")),
+        }
+    }
+}
+
+/// Refuses to print a table that would be wrong: all three rows must be
+/// there, and the grandchild must have seen its parent change.
+fn check_complete(records: &[Record]) -> Result<(), String> {
+    let find = |role| records.iter().find(|r| r.role == role);
+    let child = find(Role::Child).ok_or("the child never reported")?;
+    let grandchild = find(Role::Grandchild).ok_or("the grandchild never reported")?;
+    if grandchild.timed_out || grandchild.ppid == child.pid {
+        return Err(format!(
+            "the grandchild (PID {}) was not reparented within {PATIENCE_MS} ms: it expected \
+             SIGUSR1 from PR_SET_PDEATHSIG after its parent, PID {}, exited",
+            grandchild.pid, child.pid
+        ));
+    }
+    Ok(())
+}

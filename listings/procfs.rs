@@ -1,0 +1,116 @@
+//! Small readers for `/proc`, the kernel's view of every process (proc(5)).
+
+use std::ffi::CStr;
+use std::fs;
+
+use nix::fcntl::{open, OFlag};
+use nix::sys::stat::Mode;
+use nix::unistd::read;
+
+/// The command name of process `pid` (`/proc/PID/comm`, at most 15 bytes,
+/// set from the executable's name at execve(2)). `None` when there is no
+/// such process in this `/proc`, as for the parent "0" of a namespace's init.
+pub fn comm(pid: i32) -> Option<String> {
+    if pid <= 0 {
+        return None;
+    }
+    let text = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(text.trim_end_matches('\n').to_string())
+}
+
+/// The one-letter state of process `pid` from `/proc/PID/stat` (`R`, `S`,
+/// `Z` for a zombie, …). The command name in that line is in parentheses and
+/// may itself contain spaces or `)`, so the state is read after the *last* `)`.
+pub fn state(pid: i32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.trim_start().chars().next()
+}
+
+/// The parent PID of process `pid` (field 4 of `/proc/PID/stat`).
+pub fn parent_of(pid: i32) -> Option<i32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Every PID listed in this `/proc`: the processes of the PID namespace that
+/// mounted it.
+pub fn pids() -> Vec<i32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+/// The first number of the `NSpid:` line in the status file at `path`
+/// (normally `/proc/self/status`): the PID in the namespace of whoever
+/// mounted that procfs. Outside any container, and through a procfs mounted
+/// by the host, that is the PID the host sees.
+///
+/// Only async-signal-safe calls (open, read, close) and a stack buffer, so a
+/// forked child may call it before it exits (signal-safety(7)).
+pub fn first_nspid(path: &CStr) -> Option<i32> {
+    let fd = open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
+    let mut buf = [0u8; 4096];
+    let mut len = 0;
+    while len < buf.len() {
+        match read(&fd, &mut buf[len..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => len += n,
+        }
+    }
+    // Dropping the OwnedFd closes it: close(2) is async-signal-safe too.
+    drop(fd);
+    parse_first_nspid(&buf[..len])
+}
+
+/// Finds `NSpid:` at the start of a line of `status` and parses the number
+/// after it, without allocating.
+fn parse_first_nspid(status: &[u8]) -> Option<i32> {
+    const KEY: &[u8] = b"NSpid:";
+    let start = status
+        .windows(KEY.len())
+        .enumerate()
+        .find(|&(at, window)| window == KEY && (at == 0 || status[at - 1] == b'\n'))?
+        .0
+        + KEY.len();
+    let mut value: Option<i32> = None;
+    for &byte in &status[start..] {
+        match byte {
+            b' ' | b'\t' if value.is_none() => continue,
+            b'0'..=b'9' => value = Some(value.unwrap_or(0) * 10 + i32::from(byte - b'0')),
+            _ => break,
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nspid_takes_the_first_of_several() {
+        let status = b"Name:\tprobe\nPid:\t1\nNSpid:\t48213\t7\t1\nNSpgid:\t1\n";
+        assert_eq!(parse_first_nspid(status), Some(48213));
+    }
+
+    #[test]
+    fn nspid_missing_is_none() {
+        assert_eq!(parse_first_nspid(b"Name:\tx\nPid:\t5\n"), None);
+        assert_eq!(parse_first_nspid(b"XNSpid:\t5\n"), None);
+    }
+
+    #[test]
+    fn our_own_process_is_alive_in_proc() {
+        let me = std::process::id() as i32;
+        // The main thread of a test binary sleeps while tests run: R or S.
+        assert!(matches!(state(me), Some('R' | 'S')), "{:?}", state(me));
+        assert_eq!(state(i32::MAX), None);
+        assert_eq!(parent_of(me), Some(nix::unistd::getppid().as_raw()));
+        assert!(pids().contains(&me));
+    }
+}

@@ -1,0 +1,276 @@
+//! What the probe learns about its three processes, how those facts travel
+//! back to the root, and the tables it prints.
+
+use std::fmt::Write;
+use std::str::FromStr;
+
+/// Which of the probe's three processes a row describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Root,
+    Child,
+    Grandchild,
+}
+
+impl Role {
+    /// The name printed in the table's first column.
+    pub fn title(self) -> &'static str {
+        match self {
+            Role::Root => "Root",
+            Role::Child => "Child",
+            Role::Grandchild => "Grandchild",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Role::Root => "root",
+            Role::Child => "child",
+            Role::Grandchild => "grandchild",
+        }
+    }
+}
+
+// ANCHOR: record
+/// What a child or grandchild sends up the pipe before it exits: a few
+/// integers in a fixed-size buffer, so that writing it allocates nothing
+/// (a forked child may only make async-signal-safe calls, signal-safety(7)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub role: Role,
+    pub pid: i32,
+    pub ppid: i32,
+    /// The grandchild's parent when it was born (the child); 0 for others.
+    pub ppid_at_birth: i32,
+    /// PID in the namespace that mounted the procfs read; 0 if unknown.
+    pub host_pid: i32,
+    /// True when the grandchild gave up waiting to be reparented.
+    pub timed_out: bool,
+}
+
+/// Size of one encoded [`Record`]: six native-endian `i32`s. Pipe writes of
+/// up to PIPE_BUF bytes are atomic (pipe(7)), so records never interleave.
+pub const RECORD_SIZE: usize = 6 * 4;
+// ANCHOR_END: record
+
+impl Record {
+    /// Encodes the record for the pipe, without allocating.
+    pub fn to_bytes(self) -> [u8; RECORD_SIZE] {
+        let role = match self.role {
+            Role::Root => 0,
+            Role::Child => 1,
+            Role::Grandchild => 2,
+        };
+        let fields = [
+            role,
+            self.pid,
+            self.ppid,
+            self.ppid_at_birth,
+            self.host_pid,
+            i32::from(self.timed_out),
+        ];
+        let mut bytes = [0u8; RECORD_SIZE];
+        for (slot, field) in bytes.chunks_exact_mut(4).zip(fields) {
+            slot.copy_from_slice(&field.to_ne_bytes());
+        }
+        bytes
+    }
+
+    /// Decodes what [`Record::to_bytes`] wrote; `None` for garbage.
+    pub fn from_bytes(bytes: &[u8; RECORD_SIZE]) -> Option<Record> {
+        let mut fields = [0i32; 6];
+        for (field, chunk) in fields.iter_mut().zip(bytes.chunks_exact(4)) {
+            *field = i32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        }
+        let role = match fields[0] {
+            0 => Role::Root,
+            1 => Role::Child,
+            2 => Role::Grandchild,
+            _ => return None,
+        };
+        Some(Record {
+            role,
+            pid: fields[1],
+            ppid: fields[2],
+            ppid_at_birth: fields[3],
+            host_pid: fields[4],
+            timed_out: fields[5] != 0,
+        })
+    }
+}
+
+/// One line of the probe's table, with the names looked up in `/proc`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub role: Role,
+    pub pid: i32,
+    pub ppid: i32,
+    /// `/proc/PPID/comm`: who the parent is. `None` when this `/proc` has no
+    /// such process (the parent of a namespace's PID 1 reads as 0).
+    pub parent_comm: Option<String>,
+    pub host_pid: Option<i32>,
+    /// Only for the grandchild: its parent when it was born.
+    pub ppid_at_birth: Option<i32>,
+}
+
+impl Row {
+    /// The row for a record, naming the parent from this process's `/proc`.
+    pub fn from_record(record: &Record) -> Row {
+        Row {
+            role: record.role,
+            pid: record.pid,
+            ppid: record.ppid,
+            parent_comm: orphans::procfs::comm(record.ppid),
+            host_pid: (record.host_pid > 0).then_some(record.host_pid),
+            ppid_at_birth: (record.role == Role::Grandchild).then_some(record.ppid_at_birth),
+        }
+    }
+}
+
+/// The output formats of the probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A table mdBook renders (the book uses this).
+    Markdown,
+    /// The table form of the org document the book started from.
+    Org,
+    /// A JSON array, one object per process, for tests and scripts.
+    Json,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Format, String> {
+        match name {
+            "markdown" | "md" => Ok(Format::Markdown),
+            "org" => Ok(Format::Org),
+            "json" => Ok(Format::Json),
+            other => Err(format!(
+                "unknown format '{other}' (expected markdown, org or json)"
+            )),
+        }
+    }
+}
+
+const HEADINGS: [&str; 6] = [
+    "which",
+    "PID",
+    "parent",
+    "parent's name",
+    "host PID",
+    "parent at birth",
+];
+
+/// Renders the rows in `format`; text formats end with a newline.
+pub fn render(rows: &[Row], format: Format) -> String {
+    match format {
+        Format::Markdown => render_table(rows, "|---|---:|---:|---|---:|---:|"),
+        Format::Org => render_table(
+            rows,
+            "|------------+-----+--------+---------------+----------+-----------------|",
+        ),
+        Format::Json => render_json(rows),
+    }
+}
+
+fn render_table(rows: &[Row], separator: &str) -> String {
+    let mut out = format!("| {} |\n{separator}\n", HEADINGS.join(" | "));
+    for row in rows {
+        let cells = [
+            row.role.title().to_string(),
+            row.pid.to_string(),
+            row.ppid.to_string(),
+            row.parent_comm.clone().unwrap_or_else(|| "-".into()),
+            optional(row.host_pid),
+            optional(row.ppid_at_birth),
+        ];
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out
+}
+
+fn optional(value: Option<i32>) -> String {
+    value.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+fn render_json(rows: &[Row]) -> String {
+    let objects: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| {
+            let mut object = serde_json::json!({
+                "role": row.role.key(),
+                "pid": row.pid,
+                "ppid": row.ppid,
+                "parent_comm": row.parent_comm,
+                "host_pid": row.host_pid,
+            });
+            if let Some(birth) = row.ppid_at_birth {
+                object["ppid_at_birth"] = birth.into();
+            }
+            object
+        })
+        .collect();
+    let mut text = serde_json::Value::Array(objects).to_string();
+    text.push('\n');
+    text
+}
+
+/// One paragraph that reads the table: who adopted the grandchild, and
+/// which rule of the kernel's reaper search (kernel/exit.c,
+/// `find_new_reaper`) explains it. `None` unless all three rows are there.
+pub fn reading(rows: &[Row]) -> Option<String> {
+    let find = |role| rows.iter().find(|row| row.role == role);
+    let (root, child, grandchild) = (
+        find(Role::Root)?,
+        find(Role::Child)?,
+        find(Role::Grandchild)?,
+    );
+    let adopter = grandchild.ppid;
+    let name = grandchild.parent_comm.as_deref().unwrap_or("unknown");
+    let why = if adopter == 1 {
+        "That is the init of the grandchild's PID namespace: no process between the two \
+         had asked to be a child subreaper, so the orphan went to init"
+            .to_string()
+    } else if adopter == root.pid {
+        "That is the probe's root, which must therefore be a child subreaper: the \
+         kernel gives an orphan to its nearest subreaper ancestor first"
+            .to_string()
+    } else {
+        format!(
+            "That is not PID 1, and a process other than init adopts orphans only if it \
+             has marked itself a child subreaper (prctl PR_SET_CHILD_SUBREAPER): PID \
+             {adopter} is the nearest subreaper above the probe"
+        )
+    };
+    Some(format!(
+        "The grandchild (PID {}) was born to the child (PID {}). When the child exited, \
+         the kernel handed the grandchild to PID {adopter}, `{name}`. {why}.\n",
+        grandchild.pid, child.pid
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_survive_the_pipe() {
+        let record = Record {
+            role: Role::Grandchild,
+            pid: 42,
+            ppid: 1,
+            ppid_at_birth: 41,
+            host_pid: 9042,
+            timed_out: true,
+        };
+        assert_eq!(Record::from_bytes(&record.to_bytes()), Some(record));
+        assert_eq!(Record::from_bytes(&[0xff; RECORD_SIZE]), None);
+    }
+
+    #[test]
+    fn formats_parse_and_reject() {
+        assert_eq!("org".parse::<Format>(), Ok(Format::Org));
+        assert!("yaml".parse::<Format>().is_err());
+    }
+}

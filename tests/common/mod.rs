@@ -1,0 +1,103 @@
+//! Helpers shared by the integration tests: running the book's binaries,
+//! and skipping (or, in CI, failing) when the machine lacks a privilege.
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Runs `program` with `args` and returns its output, panicking with a
+/// clear message only if it could not be started at all.
+pub fn run(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("could not start {program}: {e}"))
+}
+
+/// Stdout of a successful run, parsed as JSON; panics with stderr otherwise.
+pub fn json_of(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "failed with {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// The probe's object for `role` ("root", "child", "grandchild").
+pub fn row<'a>(rows: &'a Value, role: &str) -> &'a Value {
+    rows.as_array()
+        .and_then(|rows| rows.iter().find(|row| row["role"] == role))
+        .unwrap_or_else(|| panic!("no {role} row in {rows}"))
+}
+
+/// Decides what a test does when `missing` says a requirement is not met:
+/// `None` means go on. Otherwise the test should return early, after this
+/// printed `skipped: <reason>` — unless the environment variable `require`
+/// is `1` (CI sets it where the machine has the capability), in which case
+/// the test fails here.
+pub fn skip_unless(require: &str, missing: Option<String>) -> bool {
+    let Some(reason) = missing else {
+        return false;
+    };
+    if std::env::var(require).as_deref() == Ok("1") {
+        panic!("{require}=1 but this test cannot run: {reason}");
+    }
+    println!("skipped: {reason}");
+    true
+}
+
+/// True (after printing `skipped: …`) when this machine cannot make PID
+/// namespaces; see [`skip_unless`] and `ORPHANS_REQUIRE_NAMESPACES`.
+pub fn skip_without_namespaces(container: &str) -> bool {
+    let output = run(container, &["true"]);
+    let missing = (!output.status.success()).then(|| {
+        format!(
+            "no PID namespaces here ({})",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )
+    });
+    skip_unless("ORPHANS_REQUIRE_NAMESPACES", missing)
+}
+
+/// True (after printing `skipped: …`) when no Docker engine answers; see
+/// [`skip_unless`] and `ORPHANS_REQUIRE_DOCKER`.
+pub fn skip_without_docker() -> bool {
+    let missing = match Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+    {
+        Ok(output) if output.status.success() => None,
+        Ok(output) => Some(format!(
+            "no Docker engine ({})",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+        Err(e) => Some(format!("no docker command ({e})")),
+    };
+    skip_unless("ORPHANS_REQUIRE_DOCKER", missing)
+}
+
+/// The PID of the first child of `parent`, waiting up to five seconds for
+/// it to appear (`/proc/PID/task/PID/children`, proc(5)).
+pub fn wait_for_child_of(parent: i32) -> i32 {
+    let path = format!("/proc/{parent}/task/{parent}/children");
+    for _ in 0..500 {
+        let children = std::fs::read_to_string(&path).unwrap_or_default();
+        if let Some(pid) = children
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+        {
+            return pid;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("process {parent} started no child within 5 s");
+}
