@@ -12,7 +12,7 @@ use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::sys::wait::waitpid;
 use nix::unistd::{execvp, fork, getgid, getuid, ForkResult};
-use orphans::cli::{fail, usage_error};
+use orphans::cli::{command_from, fail, help, usage_error};
 use orphans::process::exit_now;
 use orphans::status::shell_status;
 
@@ -83,18 +83,14 @@ fn parse_arguments() -> Options {
     let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("container", error, USAGE) };
     loop {
         match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
+            Ok(Some(Short('h') | Long("help"))) => help(USAGE),
             Ok(Some(Long("host-proc"))) => match parser.value() {
                 Ok(dir) => host_proc = Some(dir),
                 Err(error) => bad(&error),
             },
             Ok(Some(Long("detach"))) => detach = true,
             Ok(Some(Value(first))) => {
-                command.push(first);
-                command.extend(parser.raw_args().into_iter().flatten());
+                command = command_from(first, &mut parser);
                 break;
             }
             Ok(Some(other)) => bad(&other.unexpected()),

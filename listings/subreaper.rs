@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -13,7 +13,7 @@ use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpid, Pid};
-use orphans::cli::{fail, usage_error};
+use orphans::cli::{command_from, fail, help, usage_error};
 use orphans::procfs::{children, comm};
 use orphans::status::{describe, shell_status};
 
@@ -50,10 +50,8 @@ fn main() {
         );
     }
     let signals = watch_signals().unwrap_or_else(|e| fail("subreaper", 1, &e));
-    let command = start(&options.command);
+    let command = start(&options.command, options.verbose);
     let mut reaper = Reaper::new(command, options.verbose);
-    let name = options.command[0].to_string_lossy();
-    reaper.say(&format!("started {name} as PID {command}"));
     std::process::exit(reaper.run(&signals))
 }
 // ANCHOR_END: main
@@ -66,14 +64,10 @@ fn parse_arguments() -> Options {
     let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("subreaper", error, USAGE) };
     loop {
         match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
+            Ok(Some(Short('h') | Long("help"))) => help(USAGE),
             Ok(Some(Short('v') | Long("verbose"))) => verbose = true,
             Ok(Some(Value(first))) => {
-                command.push(first);
-                command.extend(parser.raw_args().into_iter().flatten());
+                command = command_from(first, &mut parser);
                 break;
             }
             Ok(Some(other)) => bad(&other.unexpected()),
@@ -108,22 +102,29 @@ fn watch_signals() -> Result<SignalFd, String> {
 /// across execve(2) (signal(7)), and CMD must be killable by the signals
 /// we pass on. Exits 127 when CMD is not found and 126 when it cannot be
 /// run, as a shell does.
-fn start(command: &[OsString]) -> Pid {
+fn start(command: &[OsString], verbose: bool) -> Pid {
+    let name = command[0].to_string_lossy().into_owned();
+    // The line announcing the child is written by the child itself, before
+    // it runs CMD, so that it comes before anything CMD prints or logs.
+    let prefix = format!("subreaper[{}]: forked PID ", getpid()).into_bytes();
+    let suffix = format!(" to run {name}\n").into_bytes();
     let mut cmd = Command::new(&command[0]);
     cmd.args(&command[1..]);
     // SAFETY: the closure runs in the forked child before execve and only
-    // calls pthread_sigmask(3), which is async-signal-safe (signal-safety(7)).
+    // calls pthread_sigmask(3), getpid(2) and write(2), which are
+    // async-signal-safe (signal-safety(7)), and fills a stack buffer.
     unsafe {
-        cmd.pre_exec(|| {
-            SigSet::empty()
-                .thread_set_mask()
-                .map_err(std::io::Error::from)
+        cmd.pre_exec(move || {
+            SigSet::empty().thread_set_mask()?;
+            if verbose {
+                announce_self(&prefix, &suffix);
+            }
+            Ok(())
         });
     }
     match cmd.spawn() {
         Ok(child) => Pid::from_raw(child.id() as i32),
         Err(error) => {
-            let name = command[0].to_string_lossy();
             let code = if error.kind() == ErrorKind::NotFound {
                 127
             } else {
@@ -132,6 +133,33 @@ fn start(command: &[OsString]) -> Pid {
             fail("subreaper", code, &format!("cannot run '{name}': {error}"))
         }
     }
+}
+
+/// Writes `PREFIX<our PID>SUFFIX` on stderr in one write(2), without
+/// allocating: it runs in a freshly forked child.
+fn announce_self(prefix: &[u8], suffix: &[u8]) {
+    let mut line = [0u8; 512];
+    let mut len = 0;
+    let mut push = |bytes: &[u8]| {
+        let n = bytes.len().min(line.len() - len);
+        line[len..len + n].copy_from_slice(&bytes[..n]);
+        len += n;
+    };
+    push(prefix);
+    let mut digits = [0u8; 10];
+    let mut pid = getpid().as_raw().unsigned_abs();
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (pid % 10) as u8;
+        pid /= 10;
+        if pid == 0 {
+            break;
+        }
+    }
+    push(&digits[at..]);
+    push(suffix);
+    let _ = nix::unistd::write(std::io::stderr(), &line[..len]);
 }
 
 /// What the subreaper knows about its children.
@@ -250,8 +278,11 @@ impl Reaper {
 
     fn say(&self, message: &str) {
         if self.verbose {
-            // With our PID, so that nested subreapers can be told apart.
-            eprintln!("subreaper[{}]: {message}", getpid());
+            // With our PID, so that nested subreapers can be told apart;
+            // one write(2) per line, so that lines of several writers
+            // sharing the terminal do not cut into each other.
+            let line = format!("subreaper[{}]: {message}\n", getpid());
+            let _ = std::io::stderr().write_all(line.as_bytes());
         }
     }
 }
