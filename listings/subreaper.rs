@@ -236,8 +236,11 @@ impl Reaper {
                 Err(e) => fail("subreaper", 1, &format!("waitid: {e}")),
             };
             let name = name_of(pid.as_raw());
-            if let Ok(status) = waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
-                self.reaped(pid, &name, status);
+            // It is a zombie, so this returns at once; and our signals are
+            // blocked, so it cannot fail with EINTR.
+            match waitpid(pid, None) {
+                Ok(status) => self.reaped(pid, &name, status),
+                Err(e) => fail("subreaper", 1, &format!("waitpid({pid}): {e}")),
             }
         }
     }
