@@ -140,6 +140,40 @@ fn sigterm_is_forwarded_to_the_command() {
     assert!(stderr_of(&output).contains("forwarded SIGTERM to PID"));
 }
 
+/// `voluntary_ctxt_switches` of `pid` (proc(5)): how often it went to
+/// sleep in the kernel, hence how often it was woken up.
+fn voluntary_switches(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a voluntary_ctxt_switches line")
+}
+
+#[test]
+fn an_idle_subreaper_sleeps_in_read_and_is_never_woken() {
+    let mut subreaper = spawn(&["sleep", "30"]);
+    let me = subreaper.id() as i32;
+    eventually("sleep has started", || {
+        children(me)
+            .iter()
+            .any(|&pid| comm(pid).as_deref() == Some("sleep"))
+    });
+    eventually("the subreaper is asleep in read(2)", || {
+        // /proc/PID/syscall: the number of the system call it is blocked in.
+        let call = std::fs::read_to_string(format!("/proc/{me}/syscall")).unwrap_or_default();
+        call.split_whitespace().next() == Some(&libc::SYS_read.to_string())
+    });
+    let before = voluntary_switches(me);
+    std::thread::sleep(Duration::from_millis(300));
+    let after = voluntary_switches(me);
+    kill(Pid::from_raw(me), Signal::SIGTERM).expect("send SIGTERM");
+    let status = subreaper.wait().expect("wait");
+    assert_eq!(before, after, "an idle subreaper woke up: it polls");
+    assert_eq!(status.code(), Some(128 + 15));
+}
+
 #[test]
 fn a_detached_container_pid_1_is_adopted_by_the_subreaper() {
     if skip_without_namespaces(CONTAINER) {
