@@ -20,3 +20,21 @@ pub fn fail(program: &str, code: i32, message: &dyn std::fmt::Display) -> ! {
     eprintln!("{program}: {message}");
     exit(code)
 }
+
+/// Prints the help text on stdout and exits with status 0. Never returns.
+pub fn help(usage: &str) -> ! {
+    println!("{usage}");
+    exit(0)
+}
+
+/// The command a wrapper runs: `first`, the first argument that is not
+/// one of the wrapper's options, and every argument after it, untouched,
+/// so that the command's own options are not taken for the wrapper's.
+pub fn command_from(
+    first: std::ffi::OsString,
+    parser: &mut lexopt::Parser,
+) -> Vec<std::ffi::OsString> {
+    let mut command = vec![first];
+    command.extend(parser.raw_args().into_iter().flatten());
+    command
+}

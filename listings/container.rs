@@ -12,18 +12,20 @@ use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::sys::wait::waitpid;
 use nix::unistd::{execvp, fork, getgid, getuid, ForkResult};
-use orphans::cli::{fail, usage_error};
+use orphans::cli::{command_from, fail, help, usage_error};
 use orphans::process::exit_now;
 use orphans::status::shell_status;
 
 const USAGE: &str = "\
-usage: container [--host-proc DIR] [--] CMD [ARGS...]
+usage: container [--host-proc DIR] [--detach] [--] CMD [ARGS...]
 
 Runs CMD as PID 1 of a new PID namespace, with its own mount namespace and
 a fresh /proc. Exits with CMD's status (128+N if signal N killed it).
 
   --host-proc DIR   also bind-mount the outer /proc at DIR (which must
                     exist), so CMD can read host PIDs there
+  --detach          start PID 1 and exit at once with status 0, leaving
+                    PID 1 to whoever adopts it (as `runc create` does)
   -h, --help        show this help
 
 As root it uses the namespaces directly; otherwise it maps the caller to
@@ -31,6 +33,7 @@ root in a new user namespace, as `unshare --user --map-root-user` does.";
 
 struct Options {
     host_proc: Option<CString>,
+    detach: bool,
     command: Vec<CString>,
 }
 
@@ -49,6 +52,11 @@ fn main() {
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => fail("container", 1, &format!("fork: {e}")),
     };
+    if options.detach {
+        // Like a runtime that has created its container: our work is done,
+        // and PID 1 becomes an orphan for the nearest subreaper (or init).
+        std::process::exit(0);
+    }
     // When PID 1 exits, the kernel kills everyone else in the namespace and
     // waits for them before PID 1's exit completes (zap_pid_ns_processes,
     // kernel/pid_namespace.c), so once waitpid returns the namespace is empty.
@@ -69,22 +77,20 @@ fn main() {
 fn parse_arguments() -> Options {
     use lexopt::prelude::*;
     let mut host_proc = None;
+    let mut detach = false;
     let mut command: Vec<OsString> = Vec::new();
     let mut parser = lexopt::Parser::from_env();
     let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("container", error, USAGE) };
     loop {
         match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
+            Ok(Some(Short('h') | Long("help"))) => help(USAGE),
             Ok(Some(Long("host-proc"))) => match parser.value() {
                 Ok(dir) => host_proc = Some(dir),
                 Err(error) => bad(&error),
             },
+            Ok(Some(Long("detach"))) => detach = true,
             Ok(Some(Value(first))) => {
-                command.push(first);
-                command.extend(parser.raw_args().into_iter().flatten());
+                command = command_from(first, &mut parser);
                 break;
             }
             Ok(Some(other)) => bad(&other.unexpected()),
@@ -100,6 +106,7 @@ fn parse_arguments() -> Options {
     };
     Options {
         host_proc: host_proc.map(to_c),
+        detach,
         command: command.into_iter().map(to_c).collect(),
     }
 }
@@ -139,8 +146,11 @@ fn enter_new_namespaces() -> Result<(), String> {
 /// In the child, PID 1 of the new namespace: give it its own `/proc`, then
 /// become the command. Never returns.
 fn become_pid1(options: &Options) -> ! {
-    // If we die, our PID 1 dies too, and with it the whole namespace.
-    let _ = prctl::set_pdeathsig(Signal::SIGKILL);
+    // If we die, our PID 1 dies too, and with it the whole namespace;
+    // unless we are meant to leave it behind.
+    if !options.detach {
+        let _ = prctl::set_pdeathsig(Signal::SIGKILL);
+    }
     if let Err(message) = mount_fresh_proc(options.host_proc.as_deref()) {
         eprintln!("container: {message}");
         exit_now(1);

@@ -45,6 +45,42 @@ pub fn pids() -> Vec<i32> {
         .collect()
 }
 
+/// The children of process `pid`: the union of
+/// `/proc/PID/task/TID/children` over its threads (proc(5); the kernel
+/// needs CONFIG_PROC_CHILDREN), since each file lists only the children
+/// that one thread forked. Empty when the process or the files are missing.
+pub fn children(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|task| fs::read_to_string(task.ok()?.path().join("children")).ok())
+        .flat_map(|text| {
+            text.split_whitespace()
+                .filter_map(|child| child.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
+}
+
+/// Every process below `ancestor` in this `/proc`: its children, their
+/// children, and so on, found by following each process's parent link.
+pub fn descendants(ancestor: i32) -> Vec<i32> {
+    let family: Vec<(i32, i32)> = pids()
+        .into_iter()
+        .filter_map(|pid| Some((pid, parent_of(pid)?)))
+        .collect();
+    let mut found = Vec::new();
+    let mut frontier = vec![ancestor];
+    while let Some(parent) = frontier.pop() {
+        for &(pid, _) in family.iter().filter(|&&(_, ppid)| ppid == parent) {
+            found.push(pid);
+            frontier.push(pid);
+        }
+    }
+    found
+}
+
 /// The first number of the `NSpid:` line in the status file at `path`
 /// (normally `/proc/self/status`): the PID in the namespace of whoever
 /// mounted that procfs. Outside any container, and through a procfs mounted
@@ -112,5 +148,21 @@ mod tests {
         assert_eq!(state(i32::MAX), None);
         assert_eq!(parent_of(me), Some(nix::unistd::getppid().as_raw()));
         assert!(pids().contains(&me));
+    }
+
+    #[test]
+    fn a_spawned_child_is_listed_below_us() {
+        let me = std::process::id() as i32;
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .expect("start sleep");
+        let pid = child.id() as i32;
+        assert!(children(me).contains(&pid), "{:?}", children(me));
+        assert!(descendants(me).contains(&pid));
+        assert!(descendants(pid).is_empty());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(!children(me).contains(&pid));
     }
 }

@@ -1,0 +1,68 @@
+//! Who is the parent of a Docker container's PID 1, seen from the host?
+//! Prints a markdown table, or one line saying why it could not look.
+
+use orphans::docker::{engine_version, ensure_busybox_image, Running, BUSYBOX_IMAGE};
+use orphans::procfs::{comm, parent_of, pids};
+
+fn main() {
+    let version = match engine_version() {
+        Ok(version) => version,
+        Err(why) => {
+            println!("No Docker engine answered where this book was built ({why}), so this experiment did not run.");
+            return;
+        }
+    };
+    if let Err(message) = look(&version) {
+        eprintln!("docker_parent: {message}");
+        std::process::exit(1);
+    }
+}
+
+// ANCHOR: look
+/// Starts a container that only sleeps, and walks up from its PID 1.
+fn look(version: &str) -> Result<(), String> {
+    ensure_busybox_image()?;
+    let container = Running::start(BUSYBOX_IMAGE, &["/bin/busybox", "sleep", "30"])?;
+    let pid1 = container.host_pid()?;
+    let parent = parent_of(pid1).ok_or("the container's PID 1 has gone")?;
+    let grandparent = parent_of(parent).ok_or("its parent has gone")?;
+    println!("Docker engine {version}, container `/bin/busybox sleep 30`, seen from the host:\n");
+    println!("| process | host PID | its parent | the parent's name |");
+    println!("|---|---:|---:|---|");
+    for (what, pid, ppid) in [
+        ("the container's PID 1", pid1, parent),
+        ("its parent", parent, grandparent),
+    ] {
+        let name = comm(ppid).unwrap_or_else(|| "-".into());
+        println!(
+            "| {what} (`{}`) | {pid} | {ppid} | `{name}` |",
+            name_of(pid)
+        );
+    }
+    let runcs: Vec<i32> = pids()
+        .into_iter()
+        .filter(|&p| comm(p).as_deref() == Some("runc"))
+        .collect();
+    let executable = std::fs::read_link(format!("/proc/{parent}/exe"))
+        .map_or_else(|_| "?".into(), |path| path.display().to_string());
+    println!(
+        "\nThe parent runs `{executable}`. Processes named `runc` running now: {}.",
+        listed(&runcs)
+    );
+    Ok(())
+}
+// ANCHOR_END: look
+
+fn name_of(pid: i32) -> String {
+    comm(pid).unwrap_or_else(|| "?".into())
+}
+
+fn listed(pids: &[i32]) -> String {
+    if pids.is_empty() {
+        return "none".into();
+    }
+    pids.iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

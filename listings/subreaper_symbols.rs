@@ -1,0 +1,74 @@
+//! Which of the installed container binaries can set the subreaper flag?
+//! Go keeps the full name of every function it links in the binary (the
+//! table behind its stack traces, which stripping leaves in place), so a
+//! function that is never called is not linked and its name is absent.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The engine's programs, from the top (the daemon) to the bottom (the
+/// runtime that creates the container's processes).
+const PROGRAMS: [&str; 4] = ["dockerd", "containerd", "containerd-shim-runc-v2", "runc"];
+
+/// An extended regular expression for the Go functions that call
+/// prctl(PR_SET_CHILD_SUBREAPER): `SetSubreaper` in containerd's and runc's
+/// helpers, and the shim's own `subreaper` wrapper around it, each with its
+/// package path (which tells them from the `--no-subreaper` option text).
+const SETTERS: &str = r"[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]*(\.SetSubreaper|shim\.subreaper)\b";
+
+fn main() {
+    let found: Vec<(&str, PathBuf)> = PROGRAMS
+        .iter()
+        .filter_map(|name| Some((*name, installed(name)?)))
+        .collect();
+    if found.is_empty() {
+        println!(
+            "None of {} is installed where this book was built.",
+            PROGRAMS.join(", ")
+        );
+        return;
+    }
+    println!("| program | installed at | functions that set the flag |");
+    println!("|---|---|---|");
+    for (name, path) in found {
+        let functions = setters(&path).unwrap_or_else(|e| format!("unknown: {e}"));
+        println!("| `{name}` | `{}` | {functions} |", path.display());
+    }
+}
+
+/// The first `name` found in the directories of `$PATH` or the usual
+/// system directories.
+fn installed(name: &str) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .chain(["/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"])
+        .map(|dir| PathBuf::from(dir).join(name))
+        .find(|candidate| candidate.is_file());
+    found
+}
+
+/// The setter names found in the binary at `path`, listed for the table.
+/// grep(1) does the scan: it is fast on binaries of tens of megabytes.
+fn setters(path: &Path) -> Result<String, String> {
+    let output = Command::new("grep")
+        .args(["-aoE", SETTERS])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("cannot run grep: {e}"))?;
+    // grep exits 1 when nothing matches: that is an answer, not a failure.
+    if !matches!(output.status.code(), Some(0 | 1)) {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let names: BTreeSet<&str> = text.lines().collect();
+    if names.is_empty() {
+        return Ok("none".into());
+    }
+    Ok(names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", "))
+}

@@ -1,0 +1,34 @@
+//! Docker's side of the subreaper: the container's PID 1 is a child of
+//! `containerd-shim`, which adopted it when runc, its creator, exited.
+
+mod common;
+
+use common::skip_without_docker;
+use orphans::docker::{ensure_busybox_image, Running, BUSYBOX_IMAGE};
+use orphans::procfs::{comm, parent_of};
+
+#[test]
+fn the_shim_adopts_the_containers_pid_1() {
+    if skip_without_docker() {
+        return;
+    }
+    ensure_busybox_image().expect("build the busybox image");
+    let container =
+        Running::start(BUSYBOX_IMAGE, &["/bin/busybox", "sleep", "30"]).expect("docker run");
+    let pid1 = container.host_pid().expect("docker inspect");
+    assert!(pid1 > 1, "a host PID: {pid1}");
+    assert_eq!(comm(pid1).as_deref(), Some("busybox"));
+    let parent = parent_of(pid1).expect("PID 1 is alive");
+    let name = comm(parent).unwrap_or_default();
+    assert!(
+        name.starts_with("containerd-shim"),
+        "parent {parent} is '{name}'"
+    );
+    assert_ne!(parent, 1, "not the host's init");
+    // Walking further up never meets runc: it has exited.
+    let mut ancestor = parent;
+    while ancestor > 1 {
+        assert_ne!(comm(ancestor).as_deref(), Some("runc"));
+        ancestor = parent_of(ancestor).unwrap_or(0);
+    }
+}
