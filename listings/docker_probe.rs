@@ -58,9 +58,9 @@ fn run_probe_in_docker(project: &Path, explain: bool) -> Result<String, String> 
     let root_host_pid = root_host_pid(&run.stdout);
     let outside = match root_host_pid {
         Some(pid) if pid == run.host_pid_of_pid1 => format!(
-            "PID 1 inside is PID {pid} outside: `docker inspect` gave the container's PID 1 as \
-             host PID {pid} while the probe was starting, and the probe's root read the same \
-             number through `/host/proc`."
+            "The engine agrees: while the probe was about to start, `docker inspect` gave the \
+             container's PID 1 as host PID {pid}, the number the probe's root read through \
+             `/host/proc`."
         ),
         other => format!(
             "`docker inspect` gave the container's PID 1 as host PID {}, but the probe's root \
