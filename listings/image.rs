@@ -62,6 +62,11 @@ pub fn ensure_image(project: &Path) -> Result<Image, String> {
     let target = static_target();
     let binaries = build_static_binaries(project, &work, &target)?;
     let busybox = PathBuf::from(BUSYBOX);
+    if !busybox.exists() {
+        return Err(format!(
+            "no {BUSYBOX} for the image's shell: install Debian's busybox-static"
+        ));
+    }
     require_static(&busybox, "install Debian's busybox-static")?;
     for binary in &binaries {
         require_static(binary, "check the target and flags above")?;
