@@ -44,7 +44,10 @@ fn main() {
     };
     let report = run_probe_in_docker(&image, options.explain)
         .unwrap_or_else(|e| fail("docker-probe", 1, &e));
-    println!("Docker Engine {engine}, image {report}");
+    println!(
+        "On Docker Engine {engine}, with the image `{}`, it ran:\n\n{report}",
+        image.reference
+    );
 }
 // ANCHOR_END: main
 
@@ -78,8 +81,8 @@ fn run_probe_in_docker(image: &Image, explain: bool) -> Result<String, String> {
         ),
     };
     Ok(format!(
-        "{}:\n\n```text\n{}\n```\n\n{}\n{outside}",
-        image.reference, run.command_line, run.stdout
+        "```text\n{}\n```\n\n{}\n{outside}",
+        run.command_line, run.stdout
     ))
 }
 
