@@ -1,7 +1,10 @@
 //! Who is the parent of a Docker container's PID 1, seen from the host?
 //! Prints a markdown table, or one line saying why it could not look.
 
-use orphans::docker::{engine_version, ensure_busybox_image, Running, BUSYBOX_IMAGE};
+use std::path::Path;
+
+use orphans::docker::{engine_version, Running};
+use orphans::image::ensure_image;
 use orphans::procfs::{comm, parent_of, pids};
 
 fn main() {
@@ -21,8 +24,8 @@ fn main() {
 // ANCHOR: look
 /// Starts a container that only sleeps, and walks up from its PID 1.
 fn look(version: &str) -> Result<(), String> {
-    ensure_busybox_image()?;
-    let container = Running::start(BUSYBOX_IMAGE, &["/bin/busybox", "sleep", "30"])?;
+    let image = ensure_image(Path::new(env!("CARGO_MANIFEST_DIR")))?;
+    let container = Running::start(&image.reference, &["/bin/busybox", "sleep", "30"])?;
     let pid1 = container.host_pid()?;
     let parent = parent_of(pid1).ok_or("the container's PID 1 has gone")?;
     let grandparent = parent_of(parent).ok_or("its parent has gone")?;

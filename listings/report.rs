@@ -245,9 +245,23 @@ pub fn reading(rows: &[Row]) -> Option<String> {
     };
     Some(format!(
         "The grandchild (PID {}) was born to the child (PID {}). When the child exited, \
-         the kernel handed the grandchild to PID {adopter}, `{name}`. {why}.\n",
-        grandchild.pid, child.pid
+         the kernel handed the grandchild to PID {adopter}, `{name}`. {why}.{}\n",
+        grandchild.pid,
+        child.pid,
+        outside_view(root)
     ))
+}
+
+/// For a root that is PID 1 of a namespace and knows its PID outside: the
+/// sentence that sets the two numbers side by side.
+fn outside_view(root: &Row) -> String {
+    match root.host_pid {
+        Some(outside) if root.pid == 1 && outside != 1 => format!(
+            " Seen from the outer namespace the root has another number: PID 1 inside is \
+             PID {outside} outside."
+        ),
+        _ => String::new(),
+    }
 }
 
 #[cfg(test)]

@@ -107,3 +107,32 @@ fn bad_input_gives_a_clear_error() {
     let _ = std::fs::remove_file(&file);
     assert_eq!(not_executable.status.code(), Some(126));
 }
+
+#[test]
+fn when_pid_1_exits_the_rest_of_the_namespace_is_killed() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    // PID 1 is a shell that starts a long sleep, then waits for a line.
+    let mut container = std::process::Command::new(CONTAINER)
+        .args(["sh", "-c", "sleep 60 & read line"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("start container");
+    let pid1 = common::wait_for_child_of(container.id() as i32);
+    let sleep = common::wait_for_child_of(pid1);
+    let started = std::time::Instant::now();
+    // Closing the shell's stdin ends `read`, and with it PID 1.
+    drop(container.stdin.take());
+    let status = container.wait().expect("wait for container");
+    assert_eq!(status.code(), Some(1), "read at end of file fails");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "container waited for the sleep instead of it being killed"
+    );
+    // zap_pid_ns_processes: killed and reaped before PID 1's exit completes.
+    assert!(
+        !std::path::Path::new(&format!("/proc/{sleep}")).exists(),
+        "the sleep (host PID {sleep}) outlived its namespace's PID 1"
+    );
+}

@@ -4,7 +4,8 @@
 mod common;
 
 use common::skip_without_docker;
-use orphans::docker::{ensure_busybox_image, Running, BUSYBOX_IMAGE};
+use orphans::docker::Running;
+use orphans::image::ensure_image;
 use orphans::procfs::{comm, parent_of};
 
 #[test]
@@ -12,9 +13,10 @@ fn the_shim_adopts_the_containers_pid_1() {
     if skip_without_docker() {
         return;
     }
-    ensure_busybox_image().expect("build the busybox image");
+    let image =
+        ensure_image(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("build the image");
     let container =
-        Running::start(BUSYBOX_IMAGE, &["/bin/busybox", "sleep", "30"]).expect("docker run");
+        Running::start(&image.reference, &["/bin/busybox", "sleep", "30"]).expect("docker run");
     let pid1 = container.host_pid().expect("docker inspect");
     assert!(pid1 > 1, "a host PID: {pid1}");
     assert_eq!(comm(pid1).as_deref(), Some("busybox"));

@@ -1,0 +1,117 @@
+//! `docker-probe`: the probe as PID 1 of a real Docker container, as the
+//! original note ran it, plus the host's view of the same processes.
+
+use std::path::PathBuf;
+
+use orphans::cli::{fail, usage_error};
+use orphans::docker::{engine_version, run_watched};
+use orphans::image::{ensure_image, Image};
+
+const USAGE: &str = "\
+usage: docker-probe [--explain] [--or-say-why]
+
+Builds the image orphans:VERSION if needed (see orphans-image), then runs
+the probe as PID 1 of a container, as `docker run --rm -v DIR:/src IMAGE
+/src/probe` does, with the host's /proc mounted read-only at /host/proc so
+that the probe can report host PIDs. While the probe waits to start, asks
+the engine for the container's PID 1 as the host sees it (docker inspect).
+Prints the command, the probe's table and that PID, in markdown.
+
+  --explain      ask the probe to explain its table
+  --or-say-why   when no Docker engine answers or the image cannot be
+                 built, print one line that says why and exit 0 (what a
+                 book built without Docker needs); not when the
+                 environment has ORPHANS_REQUIRE_DOCKER=1
+  -h, --help     show this help";
+
+struct Options {
+    explain: bool,
+    or_say_why: bool,
+}
+
+// ANCHOR: main
+fn main() {
+    let options = parse_arguments();
+    let project = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let ready = engine_version().and_then(|engine| Ok((engine, ensure_image(&project)?)));
+    let (engine, image) = match ready {
+        Ok(ready) => ready,
+        Err(why) if options.or_say_why && !docker_required() => {
+            println!("*Not run here: {why}; so this book shows no Docker table.*");
+            return;
+        }
+        Err(why) => fail("docker-probe", 1, &why),
+    };
+    let report = run_probe_in_docker(&image, options.explain)
+        .unwrap_or_else(|e| fail("docker-probe", 1, &e));
+    println!(
+        "On Docker Engine {engine}, with the image `{}`, it ran:\n\n{report}",
+        image.reference
+    );
+}
+// ANCHOR_END: main
+
+/// CI sets `ORPHANS_REQUIRE_DOCKER=1` where an engine runs: then a missing
+/// engine or image is an error, never a line in the book.
+fn docker_required() -> bool {
+    std::env::var("ORPHANS_REQUIRE_DOCKER").as_deref() == Ok("1")
+}
+
+/// Runs the static probe in the image and returns the markdown report.
+fn run_probe_in_docker(image: &Image, explain: bool) -> Result<String, String> {
+    let src = format!("{}:/src:ro", image.binaries_dir.display());
+    let options = ["-v", &src, "-v", "/proc:/host/proc:ro"];
+    let mut probe = vec!["/src/probe", "--host-proc", "/host/proc"];
+    if explain {
+        probe.push("--explain");
+    }
+    let run = run_watched(&image.reference, &options, &probe)?;
+    let root_host_pid = root_host_pid(&run.stdout);
+    let outside = match root_host_pid {
+        Some(pid) if pid == run.host_pid_of_pid1 => format!(
+            "The engine agrees: while the probe was about to start, `docker inspect` gave the \
+             container's PID 1 as host PID {pid}, the number the probe's root read through \
+             `/host/proc`."
+        ),
+        other => format!(
+            "`docker inspect` gave the container's PID 1 as host PID {}, but the probe's root \
+             read its host PID as {}: they should be the same process.",
+            run.host_pid_of_pid1,
+            other.map_or("nothing".to_string(), |p| p.to_string())
+        ),
+    };
+    Ok(format!(
+        "```text\n{}\n```\n\n{}\n{outside}",
+        run.command_line, run.stdout
+    ))
+}
+
+/// The host PID in the probe's markdown row for the root (fifth column).
+fn root_host_pid(table: &str) -> Option<i32> {
+    let row = table.lines().find(|line| line.starts_with("| Root |"))?;
+    row.split('|').map(str::trim).nth(5)?.parse().ok()
+}
+
+fn parse_arguments() -> Options {
+    use lexopt::prelude::*;
+    let mut options = Options {
+        explain: false,
+        or_say_why: false,
+    };
+    let mut parser = lexopt::Parser::from_env();
+    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("docker-probe", error, USAGE) };
+    loop {
+        match parser.next() {
+            Ok(Some(Short('h') | Long("help"))) => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            Ok(Some(Long("explain"))) => options.explain = true,
+            Ok(Some(Long("or-say-why"))) => options.or_say_why = true,
+            Ok(Some(other)) => bad(&other.unexpected()),
+            Ok(None) => break,
+            Err(error) => bad(&error),
+        }
+    }
+    options
+}
