@@ -152,20 +152,6 @@ pub fn shell_words(args: &[&str]) -> String {
     args.iter().map(quote).collect::<Vec<_>>().join(" ")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_words_quotes_only_what_needs_it() {
-        assert_eq!(
-            shell_words(&["sh", "-c", "read go && exec \"$@\"", "it's"]),
-            r#"sh -c 'read go && exec "$@"' 'it'\''s'"#
-        );
-        assert_eq!(shell_words(&["-v", "/a:/b:ro", ""]), "-v /a:/b:ro ''");
-    }
-}
-
 /// A container started with `docker run -d`; dropping it removes it.
 pub struct Running {
     pub id: String,
@@ -190,5 +176,19 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = docker(&["rm", "-f", &self.id]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_quotes_only_what_needs_it() {
+        assert_eq!(
+            shell_words(&["sh", "-c", "read go && exec \"$@\"", "it's"]),
+            r#"sh -c 'read go && exec "$@"' 'it'\''s'"#
+        );
+        assert_eq!(shell_words(&["-v", "/a:/b:ro", ""]), "-v /a:/b:ro ''");
     }
 }
