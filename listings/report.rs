@@ -4,6 +4,8 @@
 use std::fmt::Write;
 use std::str::FromStr;
 
+use orphans::picture::{Edge, Link, Node, Panel, State};
+
 /// Which of the probe's three processes a row describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -249,6 +251,82 @@ pub fn reading(rows: &[Row]) -> Option<String> {
         grandchild.pid, child.pid
     ))
 }
+
+// ANCHOR: picture
+/// The probe's family drawn twice, from the same rows as the table: at
+/// birth (root, child, grandchild in a line, under the root's parent), and
+/// after the child's exit, with the grandchild under its adopter. `None`
+/// unless all three rows are there.
+pub fn picture(rows: &[Row]) -> Option<Vec<Panel>> {
+    let find = |role| rows.iter().find(|row| row.role == role);
+    let (root, child, grandchild) = (
+        find(Role::Root)?,
+        find(Role::Child)?,
+        find(Role::Grandchild)?,
+    );
+    // The three are one program: the child and grandchild are forks of the
+    // root, and the child's row names its parent, the root.
+    let probe = child.parent_comm.as_deref().unwrap_or("probe");
+    let adopter = grandchild.ppid;
+    let family = |after: bool| {
+        let mut panel = Panel::default();
+        let state = |pid: i32| match pid {
+            _ if after && pid == adopter => State::Adopter,
+            _ if after && pid == child.pid => State::Exited,
+            _ => State::Running,
+        };
+        // Who started the root, unless the root is the init of a namespace,
+        // whose parent (0) is outside it.
+        if root.ppid > 0 {
+            let name = root.parent_comm.as_deref().unwrap_or("?");
+            panel
+                .nodes
+                .push(Node::new(root.ppid, name, "", state(root.ppid)));
+            panel
+                .edges
+                .push(Edge::new(root.ppid, root.pid, Link::Parent));
+        }
+        panel
+            .nodes
+            .push(Node::new(root.pid, probe, "root", state(root.pid)));
+        panel
+            .nodes
+            .push(Node::new(child.pid, probe, "child", state(child.pid)));
+        panel
+            .edges
+            .push(Edge::new(root.pid, child.pid, Link::Parent));
+        let known = [root.ppid, root.pid, child.pid];
+        if !known.contains(&adopter) {
+            // An ancestor further up: dots stand for the processes between.
+            let top = if root.ppid > 0 { root.ppid } else { root.pid };
+            let name = grandchild.parent_comm.as_deref().unwrap_or("?");
+            panel
+                .nodes
+                .insert(0, Node::new(adopter, name, "", state(adopter)));
+            panel
+                .edges
+                .insert(0, Edge::new(adopter, top, Link::Ancestry));
+        }
+        panel.nodes.push(Node::new(
+            grandchild.pid,
+            probe,
+            "grandchild",
+            State::Running,
+        ));
+        panel.edges.push(if after {
+            Edge::new(adopter, grandchild.pid, Link::Adopted).labelled("adopted")
+        } else {
+            Edge::new(child.pid, grandchild.pid, Link::Parent)
+        });
+        panel
+    };
+    let mut before = family(false);
+    before.title = "at birth".into();
+    let mut after = family(true);
+    after.title = format!("after the child (PID {}) exited", child.pid);
+    Some(vec![before, after])
+}
+// ANCHOR_END: picture
 
 #[cfg(test)]
 mod tests {
