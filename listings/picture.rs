@@ -61,6 +61,26 @@ pub struct Panel {
     pub edges: Vec<Edge>,
 }
 
+impl Panel {
+    /// An empty panel titled `title`.
+    pub fn titled(title: &str) -> Panel {
+        Panel {
+            title: title.to_string(),
+            ..Panel::default()
+        }
+    }
+
+    /// Adds a process.
+    pub fn add(&mut self, node: Node) {
+        self.nodes.push(node);
+    }
+
+    /// Adds an arrow between two processes.
+    pub fn join(&mut self, edge: Edge) {
+        self.edges.push(edge);
+    }
+}
+
 impl Node {
     pub fn new(pid: i32, name: &str, role: &str, state: State) -> Node {
         Node {
