@@ -11,6 +11,7 @@ extern crate self as orphans;
 pub mod cli;
 pub mod docker;
 pub mod image;
+pub mod picture;
 pub mod process;
 pub mod procfs;
 pub mod report;

@@ -14,12 +14,14 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::wait;
 use nix::unistd::{fork, getpid, getppid, pipe, read, write, ForkResult};
 use orphans::cli::{fail, usage_error};
+use orphans::picture::html_block;
 use orphans::process::exit_now;
 use orphans::procfs::first_nspid;
-use orphans::report::{reading, render, Format, Record, Role, Row, RECORD_SIZE};
+use orphans::report::{picture, reading, render, Format, Record, Role, Row, RECORD_SIZE};
 
 const USAGE: &str = "\
-usage: probe [--format markdown|org|json] [--explain] [--host-proc DIR]
+usage: probe [--format markdown|org|json] [--explain] [--picture]
+             [--host-proc DIR]
 
 Forks a child, which forks a grandchild; the child exits, and the
 grandchild reports who adopted it. Prints one row per process.
@@ -27,6 +29,9 @@ grandchild reports who adopted it. Prints one row per process.
   --format FORMAT   markdown (default), org or json
   --explain         after a text table, one paragraph saying who adopted
                     the grandchild and why
+  --picture         before the markdown table, the same run drawn as an
+                    inline SVG (in an HTML <div>): the process tree at
+                    birth and after the child's exit
   --host-proc DIR   a procfs of an outer PID namespace (e.g. the host's
                     /proc bind-mounted at DIR): read host PIDs there
   -h, --help        show this help";
@@ -39,6 +44,12 @@ const PATIENCE_MS: u16 = 5000;
 fn main() {
     let options = parse_arguments();
     let rows = run_probe(&options.status_path).unwrap_or_else(|e| fail("probe", 1, &e));
+    if options.picture {
+        print!(
+            "{}",
+            picture(&rows).map(|p| html_block(&p)).unwrap_or_default()
+        );
+    }
     print!("{}", render(&rows, options.format));
     if options.explain && options.format != Format::Json {
         print!("\n{}", reading(&rows).unwrap_or_default());
@@ -50,6 +61,8 @@ fn main() {
 struct Options {
     format: Format,
     explain: bool,
+    /// Draw the run as an SVG picture above the (markdown) table.
+    picture: bool,
     /// The status file in which each process looks up its own host PID.
     status_path: CString,
 }
@@ -58,6 +71,7 @@ fn parse_arguments() -> Options {
     use lexopt::prelude::*;
     let mut format = Format::Markdown;
     let mut explain = false;
+    let mut picture = false;
     let mut proc_dir = String::from("/proc");
     let mut parser = lexopt::Parser::from_env();
     let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("probe", error, USAGE) };
@@ -68,6 +82,7 @@ fn parse_arguments() -> Options {
                 std::process::exit(0);
             }
             Ok(Some(Long("explain"))) => explain = true,
+            Ok(Some(Long("picture"))) => picture = true,
             Ok(Some(Long("format"))) => match parser.value().map(|v| v.string()) {
                 Ok(Ok(name)) => format = name.parse().unwrap_or_else(|e: String| bad(&e)),
                 Ok(Err(_)) => bad(&"--format takes markdown, org or json"),
@@ -83,11 +98,15 @@ fn parse_arguments() -> Options {
             Err(error) => bad(&error),
         }
     }
+    if picture && format != Format::Markdown {
+        bad(&"--picture is HTML for a markdown page: use it with --format markdown");
+    }
     let status_path = CString::new(format!("{proc_dir}/self/status"))
         .unwrap_or_else(|_| bad(&"--host-proc contains a NUL byte"));
     Options {
         format,
         explain,
+        picture,
         status_path,
     }
 }

@@ -4,6 +4,8 @@
 use std::fmt::Write;
 use std::str::FromStr;
 
+use orphans::picture::{Edge, Link, Node, Panel, State};
+
 /// Which of the probe's three processes a row describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -264,6 +266,61 @@ fn outside_view(root: &Row) -> String {
     }
 }
 
+// ANCHOR: picture
+/// The probe's family drawn twice, from the same rows as the table: at
+/// birth (root, child, grandchild in a line, under the root's parent), and
+/// after the child's exit, with the grandchild under its adopter. `None`
+/// unless all three rows are there.
+pub fn picture(rows: &[Row]) -> Option<Vec<Panel>> {
+    let find = |role| rows.iter().find(|row| row.role == role);
+    let (root, child, grandchild) = (
+        find(Role::Root)?,
+        find(Role::Child)?,
+        find(Role::Grandchild)?,
+    );
+    // The three are one program: the child and grandchild are forks of the
+    // root, and the child's row names its parent, the root.
+    let probe = child.parent_comm.as_deref().unwrap_or("probe");
+    let adopter = grandchild.ppid;
+    let family = |title: &str, after: bool| {
+        let mut panel = Panel::titled(title);
+        let state = |pid: i32| match pid {
+            _ if after && pid == adopter => State::Adopter,
+            _ if after && pid == child.pid => State::Exited,
+            _ => State::Running,
+        };
+        let process = |pid, name, role| Node::new(pid, name, role, state(pid));
+        if !([root.ppid, root.pid, child.pid].contains(&adopter)) {
+            // An ancestor further up: dots stand for the processes between.
+            let top = if root.ppid > 0 { root.ppid } else { root.pid };
+            let name = grandchild.parent_comm.as_deref().unwrap_or("?");
+            panel.add(process(adopter, name, ""));
+            panel.join(Edge::new(adopter, top, Link::Ancestry));
+        }
+        // Who started the root, unless the root is the init of a namespace,
+        // whose parent (0) is outside it.
+        if root.ppid > 0 {
+            let name = root.parent_comm.as_deref().unwrap_or("?");
+            panel.add(process(root.ppid, name, ""));
+            panel.join(Edge::new(root.ppid, root.pid, Link::Parent));
+        }
+        panel.add(process(root.pid, probe, "root"));
+        panel.add(process(child.pid, probe, "child"));
+        panel.join(Edge::new(root.pid, child.pid, Link::Parent));
+        panel.add(process(grandchild.pid, probe, "grandchild"));
+        panel.join(if after {
+            Edge::new(adopter, grandchild.pid, Link::Adopted).labelled("adopted")
+        } else {
+            Edge::new(child.pid, grandchild.pid, Link::Parent)
+        });
+        panel
+    };
+    let before = family("at birth", false);
+    let after = family(&format!("after the child (PID {}) exited", child.pid), true);
+    Some(vec![before, after])
+}
+// ANCHOR_END: picture
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +337,61 @@ mod tests {
         };
         assert_eq!(Record::from_bytes(&record.to_bytes()), Some(record));
         assert_eq!(Record::from_bytes(&[0xff; RECORD_SIZE]), None);
+    }
+
+    fn rows(root: (i32, i32), child: i32, adopter: (i32, &str)) -> Vec<Row> {
+        let row = |role, pid, ppid, comm: &str| Row {
+            role,
+            pid,
+            ppid,
+            parent_comm: Some(comm.to_string()),
+            host_pid: None,
+            ppid_at_birth: (role == Role::Grandchild).then_some(child),
+        };
+        vec![
+            row(Role::Root, root.0, root.1, "sh"),
+            row(Role::Child, child, root.0, "probe"),
+            row(Role::Grandchild, child + 1, adopter.0, adopter.1),
+        ]
+    }
+
+    /// The PIDs a panel shows, and its arrows as (from, to, link).
+    fn shape(panel: &Panel) -> (Vec<i32>, Vec<(i32, i32, Link)>) {
+        let mut pids: Vec<i32> = panel.nodes.iter().map(|n| n.pid).collect();
+        pids.sort();
+        let edges = panel.edges.iter().map(|e| (e.from, e.to, e.link)).collect();
+        (pids, edges)
+    }
+
+    #[test]
+    fn init_of_a_namespace_adopts_under_its_own_box() {
+        // Root as PID 1 of a container: its parent 0 is not drawn.
+        let panels = picture(&rows((1, 0), 7, (1, "probe"))).unwrap();
+        let (pids, edges) = shape(&panels[1]);
+        assert_eq!(pids, [1, 7, 8]);
+        assert!(edges.contains(&(1, 8, Link::Adopted)), "{edges:?}");
+        assert!(!edges.iter().any(|e| e.2 == Link::Ancestry));
+        let (_, before) = shape(&panels[0]);
+        assert!(before.contains(&(7, 8, Link::Parent)), "{before:?}");
+        assert!(panels[1]
+            .nodes
+            .iter()
+            .any(|n| n.pid == 7 && n.state == State::Exited));
+    }
+
+    #[test]
+    fn an_adopter_higher_up_is_joined_by_dots() {
+        let panels = picture(&rows((500, 400), 501, (1, "systemd"))).unwrap();
+        let (pids, edges) = shape(&panels[1]);
+        assert_eq!(pids, [1, 400, 500, 501, 502]);
+        assert!(edges.contains(&(1, 400, Link::Ancestry)), "{edges:?}");
+        assert!(edges.contains(&(1, 502, Link::Adopted)), "{edges:?}");
+        let adopter = panels[1].nodes.iter().find(|n| n.pid == 1).unwrap();
+        assert_eq!(
+            (adopter.name.as_str(), adopter.state),
+            ("systemd", State::Adopter)
+        );
+        assert!(picture(&rows((500, 400), 501, (1, "systemd"))[..2]).is_none());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{json_of, row, run};
+use common::{json_of, row, run, well_formed_elements};
 use serde_json::Value;
 
 const PROBE: &str = env!("CARGO_BIN_EXE_probe");
@@ -134,4 +134,75 @@ fn help_is_printed_and_succeeds() {
     let output = run(PROBE, &["--help"]);
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("--format"));
+}
+
+/// The `<svg>…</svg>` of a `--picture` output, and what follows its `<div>`.
+fn split_picture(text: &str) -> (&str, &str) {
+    assert!(text.starts_with("<div"), "the picture comes first: {text}");
+    let (block, after) = text.split_once("</div>\n").expect("the <div> is closed");
+    let svg = &block[block.find("<svg").expect("an <svg> in the <div>")..];
+    (svg.trim_end(), after)
+}
+
+#[test]
+fn the_picture_draws_the_same_run_as_the_table() {
+    let output = run(PROBE, &["--picture"]);
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let (svg, after) = split_picture(&text);
+    // mdBook passes an HTML block through only up to its first blank line.
+    assert!(!svg.contains("\n\n"), "a blank line inside the picture");
+    assert!(after.starts_with('\n'), "a blank line ends the HTML block");
+    assert!(well_formed_elements(svg) > 10, "{svg}");
+    let rows = table_rows(after);
+    assert_eq!(rows.len(), 3, "{after}");
+    let (root, child, grandchild) = (&rows[0], &rows[1], &rows[2]);
+    // Every PID of the table, the adopter's and its name are in the picture.
+    for pid in [
+        &root[1],
+        &root[2],
+        &child[1],
+        &grandchild[1],
+        &grandchild[2],
+    ] {
+        assert!(
+            svg.contains(&format!(">PID {pid}</text>")),
+            "PID {pid}: {svg}"
+        );
+    }
+    assert!(
+        svg.contains(&format!(">{}</text>", grandchild[3])),
+        "adopter name"
+    );
+    // The adoption arrow ends at the grandchild and starts at the adopter.
+    assert_eq!(svg.matches("class=\"adopted\"").count(), 1);
+    let adopter_box = format!("class=\"process adopter\" data-pid=\"{}\"", grandchild[2]);
+    assert!(svg.contains(&adopter_box), "{adopter_box}: {svg}");
+    let exited_box = format!("class=\"process exited\" data-pid=\"{}\"", child[1]);
+    assert!(svg.contains(&exited_box), "{exited_box}: {svg}");
+}
+
+#[test]
+fn the_picture_is_only_for_markdown() {
+    let output = run(PROBE, &["--picture", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn the_xml_check_catches_broken_pictures() {
+    for broken in [
+        "<svg><g></svg></g>",
+        "<svg><text>a < b</text></svg>",
+        "<svg><text>R&D</text></svg>",
+        "<svg><rect x=\"1/></svg>",
+        "<svg>",
+    ] {
+        let caught = std::panic::catch_unwind(|| well_formed_elements(broken));
+        assert!(caught.is_err(), "{broken} passed the check");
+    }
+    assert_eq!(
+        well_formed_elements("<svg><rect/><text>a &amp; b</text></svg>"),
+        3
+    );
 }

@@ -101,3 +101,78 @@ pub fn wait_for_child_of(parent: i32) -> i32 {
     }
     panic!("process {parent} started no child within 5 s");
 }
+
+/// Checks that `text` is well-formed XML as far as the book's pictures use
+/// it (elements, attributes in double quotes, character references; no
+/// comments, CDATA or processing instructions) and returns the number of
+/// elements. Panics with the offending position otherwise. A tiny checker,
+/// so that the tests need no XML crate.
+pub fn well_formed_elements(text: &str) -> usize {
+    let mut open: Vec<&str> = Vec::new();
+    let mut elements = 0;
+    let mut rest = text;
+    let at = |rest: &str| text.len() - rest.len();
+    while let Some(start) = rest.find(['<', '&']) {
+        assert!(
+            !rest[..start].contains('>'),
+            "a stray '>' before byte {}",
+            at(rest)
+        );
+        rest = &rest[start..];
+        if rest.starts_with('&') {
+            let end = rest.find(';').expect("an unterminated '&' reference");
+            let name = &rest[1..end];
+            assert!(
+                ["amp", "lt", "gt", "quot", "apos"].contains(&name)
+                    || name.starts_with('#') && name[1..].chars().all(|c| c.is_ascii_digit()),
+                "an unknown reference &{name}; at byte {}",
+                at(rest)
+            );
+            rest = &rest[end + 1..];
+            continue;
+        }
+        let end = rest
+            .find('>')
+            .unwrap_or_else(|| panic!("an unclosed tag at byte {}", at(rest)));
+        let tag = &rest[1..end];
+        assert!(
+            !tag.contains('<'),
+            "a '<' inside a tag at byte {}",
+            at(rest)
+        );
+        if let Some(name) = tag.strip_prefix('/') {
+            let expected = open.pop();
+            assert_eq!(
+                expected,
+                Some(name.trim()),
+                "mismatched </{name}> at byte {}",
+                at(rest)
+            );
+        } else {
+            let self_closing = tag.ends_with('/');
+            let body = tag.trim_end_matches('/');
+            let name = body.split_whitespace().next().unwrap_or("");
+            assert!(
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':'),
+                "a bad element name '{name}' at byte {}",
+                at(rest)
+            );
+            assert_eq!(
+                body.matches('"').count() % 2,
+                0,
+                "unbalanced quotes in <{name}> at byte {}",
+                at(rest)
+            );
+            elements += 1;
+            if !self_closing {
+                open.push(name);
+            }
+        }
+        rest = &rest[end + 1..];
+    }
+    assert!(open.is_empty(), "elements never closed: {open:?}");
+    elements
+}
