@@ -1,7 +1,7 @@
 //! `docker-probe`: the probe as PID 1 of a real Docker container, as the
 //! original note ran it, plus the host's view of the same processes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use orphans::cli::{fail, usage_error};
 use orphans::docker::{engine_version, run_watched};
@@ -42,7 +42,7 @@ fn main() {
         }
         Err(why) => fail("docker-probe", 1, &why),
     };
-    let report = run_probe_in_docker(&image, options.explain)
+    let report = run_probe_in_docker(&image, &project, options.explain)
         .unwrap_or_else(|e| fail("docker-probe", 1, &e));
     println!(
         "On Docker Engine {engine}, with the image `{}`, it ran:\n\n{report}",
@@ -57,8 +57,10 @@ fn docker_required() -> bool {
     std::env::var("ORPHANS_REQUIRE_DOCKER").as_deref() == Ok("1")
 }
 
-/// Runs the static probe in the image and returns the markdown report.
-fn run_probe_in_docker(image: &Image, explain: bool) -> Result<String, String> {
+/// Runs the static probe in the image and returns the markdown report. The
+/// command line is shown relative to the project (`$PWD`, as a reader at the
+/// repository's root would type it), not with this machine's paths.
+fn run_probe_in_docker(image: &Image, project: &Path, explain: bool) -> Result<String, String> {
     let src = format!("{}:/src:ro", image.binaries_dir.display());
     let options = ["-v", &src, "-v", "/proc:/host/proc:ro"];
     let mut probe = vec!["/src/probe", "--host-proc", "/host/proc"];
@@ -82,7 +84,9 @@ fn run_probe_in_docker(image: &Image, explain: bool) -> Result<String, String> {
     };
     Ok(format!(
         "```text\n{}\n```\n\n{}\n{outside}",
-        run.command_line, run.stdout
+        run.command_line
+            .replace(&project.display().to_string(), "$PWD"),
+        run.stdout
     ))
 }
 
