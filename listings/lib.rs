@@ -8,8 +8,12 @@
 // block uses when skeptic compiles it as a program of its own.
 extern crate self as orphans;
 
+pub mod bounds;
 pub mod cli;
+pub mod journal;
 pub mod process;
 pub mod procfs;
 pub mod report;
+pub mod spawn;
 pub mod status;
+pub mod stop;
