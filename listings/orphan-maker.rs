@@ -53,12 +53,12 @@ struct Zombie {
 fn main() {
     let options = parse_arguments();
     let orphans = make_orphans(options.orphans).unwrap_or_else(|e| fail("orphan-maker", 1, &e));
-    give_the_adopter_time_to_reap(&orphans, options.settle);
+    let waited = give_the_adopter_time_to_reap(&orphans, options.settle);
     let zombies = zombies_in_proc();
     if options.json {
-        println!("{}", as_json(&orphans, &zombies, options.settle));
+        println!("{}", as_json(&orphans, &zombies, waited));
     } else {
-        print!("{}", as_text(&orphans, &zombies, options.settle));
+        print!("{}", as_text(&orphans, &zombies, waited));
     }
     if !options.hold.is_zero() {
         use std::io::Write;
@@ -138,12 +138,13 @@ fn receive_pids(from_orphans: &OwnedFd) -> Result<Vec<i32>, String> {
 /// Waits until every orphan has left `/proc` (its adopter reaped it), or
 /// until `settle` is over. An orphan that closed its pipe may still be on
 /// its way out, and a good adopter needs a moment to reap it: only what is
-/// left after the settle time counts.
-fn give_the_adopter_time_to_reap(orphans: &[i32], settle: Duration) {
-    let deadline = Instant::now() + settle;
-    while Instant::now() < deadline && orphans.iter().any(|&pid| state(pid).is_some()) {
+/// left after the settle time counts. Returns how long it waited.
+fn give_the_adopter_time_to_reap(orphans: &[i32], settle: Duration) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < settle && orphans.iter().any(|&pid| state(pid).is_some()) {
         std::thread::sleep(Duration::from_millis(5));
     }
+    start.elapsed()
 }
 
 /// Every zombie of this PID namespace: the processes whose state in
@@ -162,7 +163,7 @@ fn zombies_in_proc() -> Vec<Zombie> {
 }
 // ANCHOR_END: count
 
-fn as_json(orphans: &[i32], zombies: &[Zombie], settle: Duration) -> serde_json::Value {
+fn as_json(orphans: &[i32], zombies: &[Zombie], waited: Duration) -> serde_json::Value {
     let zombies: Vec<_> = zombies
         .iter()
         .map(|z| json!({"pid": z.pid, "parent": z.parent, "parent_comm": comm(z.parent)}))
@@ -170,12 +171,12 @@ fn as_json(orphans: &[i32], zombies: &[Zombie], settle: Duration) -> serde_json:
     json!({
         "orphans": orphans,
         "zombies": zombies,
-        "settle_ms": settle.as_millis() as u64,
+        "waited_ms": waited.as_millis() as u64,
         "pid1_comm": comm(1),
     })
 }
 
-fn as_text(orphans: &[i32], zombies: &[Zombie], settle: Duration) -> String {
+fn as_text(orphans: &[i32], zombies: &[Zombie], waited: Duration) -> String {
     let list = |pids: &mut dyn Iterator<Item = i32>| {
         pids.map(|pid| pid.to_string())
             .collect::<Vec<_>>()
@@ -187,8 +188,8 @@ fn as_text(orphans: &[i32], zombies: &[Zombie], settle: Duration) -> String {
         list(&mut orphans.iter().copied())
     );
     text += &format!(
-        "zombies in /proc {} ms later: {}\n",
-        settle.as_millis(),
+        "zombies in /proc after {} ms: {}\n",
+        waited.as_millis(),
         zombies.len()
     );
     for zombie in zombies {
