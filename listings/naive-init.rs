@@ -13,7 +13,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use orphans::cli::{fail, usage_error};
 use orphans::journal;
-use orphans::spawn::shell_code;
+use orphans::spawn::{command_from, shell_code};
 use orphans::status::shell_status;
 
 const USAGE: &str = "\
@@ -117,8 +117,7 @@ fn parse_arguments() -> (bool, Vec<String>) {
             }
             Ok(Some(Long("exit-on-term"))) => exit_on_term = true,
             Ok(Some(Value(first))) => {
-                command.push(first);
-                command.extend(parser.raw_args().into_iter().flatten());
+                command = command_from(first, &mut parser);
                 break;
             }
             Ok(Some(other)) => bad(&other.unexpected()),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use orphans::bounds;
 use orphans::cli::{fail, usage_error};
-use orphans::spawn::sibling;
+use orphans::spawn::{command_from, sibling};
 use orphans::stop::{stop, workers_in, Outcome, Plan};
 use serde_json::json;
 
@@ -99,8 +99,7 @@ fn parse_arguments() -> (Plan, bool) {
                 Err(error) => bad(&error),
             },
             Ok(Some(Value(first))) => {
-                command.push(first);
-                command.extend(parser.raw_args().into_iter().flatten());
+                command = command_from(first, &mut parser);
                 break;
             }
             Ok(Some(other)) => bad(&other.unexpected()),
