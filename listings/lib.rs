@@ -10,6 +10,7 @@ extern crate self as orphans;
 
 pub mod bounds;
 pub mod cli;
+pub mod image;
 pub mod journal;
 pub mod process;
 pub mod procfs;

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use orphans::bounds;
 use orphans::cli::{fail, usage_error};
+use orphans::image::{build_scratch_image, docker_unavailable};
 use orphans::spawn::{namespaces_unavailable, sibling, words};
-use orphans::stop::{stop, workers_in, Outcome, Plan};
+use orphans::stop::{docker_stop, stop, workers_in, Outcome, Plan};
 
 const USAGE: &str = "\
-usage: stop-table [--grace SECONDS] [--] COMMAND...
+usage: stop-table [--grace SECONDS] [--image TAG] [--] COMMAND...
 
 For each COMMAND (one argument; words separated by spaces, no quoting),
 runs it as PID 1 of a new PID namespace and stops it like `docker stop -t
@@ -18,28 +19,70 @@ GRACE` (see `stopper`), then prints a markdown table: who was running,
 who noted SIGTERM, how long the stop took, and PID 1's exit status. The
 book's programs are found first in $PATH.
 
+A COMMAND whose first word is `docker` runs the rest in a real Docker
+container instead, stopped by `docker stop`. Its image is TAG, built
+first from the book's programs (static, FROM scratch). Without a Docker
+engine such a row says so and is not run.
+
   --grace SECONDS  time between SIGTERM and SIGKILL (default 2, at most 60)
+  --image TAG      the image for `docker` rows (default orphans-workloads:local)
   -h, --help       show this help";
 
+/// The book's programs that go into the image for `docker` rows.
+const IMAGE_PROGRAMS: [&str; 3] = ["naive-init", "worker", "orphan-maker"];
+
+struct Options {
+    grace: Duration,
+    image: String,
+    rows: Vec<String>,
+}
+
 fn main() {
-    let (grace, rows) = parse_arguments();
+    let options = parse_arguments();
     if let Some(reason) = namespaces_unavailable() {
         println!("*Not run here: {reason}.*");
         return;
     }
     println!("| PID 1 runs | processes | noted SIGTERM | gone after | PID 1's exit status |");
     println!("|---|---|---|---|---|");
-    for row in rows {
-        let command: Vec<OsString> = words(&row).into_iter().map(OsString::from).collect();
+    let mut docker = None;
+    for row in &options.rows {
+        let mut command: Vec<OsString> = words(row).into_iter().map(OsString::from).collect();
+        let in_docker = command[0] == "docker";
+        if in_docker {
+            command.remove(0);
+        }
         let plan = Plan {
             container: sibling("container"),
             ready: workers_in(&command),
             command,
-            grace,
+            grace: options.grace,
         };
-        let outcome = stop(&plan).unwrap_or_else(|e| fail("stop-table", 1, &format!("{row}: {e}")));
-        println!("{}", table_row(&row, &outcome, grace));
+        let outcome = if !in_docker {
+            stop(&plan)
+        } else {
+            // The image is built once, for the first `docker` row.
+            match docker.get_or_insert_with(|| docker_ready(&options.image)) {
+                Ok(()) => docker_stop(&options.image, &plan),
+                Err(reason) => {
+                    println!("| `{row}` | not run here: {reason} | | | |");
+                    continue;
+                }
+            }
+        };
+        let outcome = outcome.unwrap_or_else(|e| fail("stop-table", 1, &format!("{row}: {e}")));
+        println!("{}", table_row(row, &outcome, options.grace));
     }
+}
+
+/// Checks that Docker runs here and builds the image; `Err` says why a
+/// `docker` row cannot run (no engine), and a failed build ends the table.
+fn docker_ready(image: &str) -> Result<(), String> {
+    if let Some(reason) = docker_unavailable() {
+        return Err(reason);
+    }
+    build_scratch_image(image, &IMAGE_PROGRAMS).unwrap_or_else(|e| fail("stop-table", 1, &e));
+    Ok(())
 }
 
 fn table_row(row: &str, outcome: &Outcome, grace: Duration) -> String {
@@ -49,8 +92,12 @@ fn table_row(row: &str, outcome: &Outcome, grace: Duration) -> String {
     } else {
         "ended on SIGTERM".to_string()
     };
+    let label = match row.trim_start().strip_prefix("docker ") {
+        Some(command) => format!("`{}`, under Docker", command.trim()),
+        None => format!("`{row}`"),
+    };
     format!(
-        "| `{row}` | {} | {heard} | {:.2} s ({how}) | {} |",
+        "| {label} | {} | {heard} | {:.2} s ({how}) | {} |",
         outcome.running.join(", "),
         outcome.took.as_secs_f64(),
         describe_status(outcome.status)
@@ -65,10 +112,13 @@ fn describe_status(status: i32) -> String {
     }
 }
 
-fn parse_arguments() -> (Duration, Vec<String>) {
+fn parse_arguments() -> Options {
     use lexopt::prelude::*;
-    let mut grace = Duration::from_secs(2);
-    let mut rows = Vec::new();
+    let mut options = Options {
+        grace: Duration::from_secs(2),
+        image: "orphans-workloads:local".into(),
+        rows: Vec::new(),
+    };
     let mut parser = lexopt::Parser::from_env();
     let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("stop-table", error, USAGE) };
     loop {
@@ -78,10 +128,17 @@ fn parse_arguments() -> (Duration, Vec<String>) {
                 std::process::exit(0);
             }
             Ok(Some(Long("grace"))) => {
-                grace = bounds::seconds(parser.value(), 60.0).unwrap_or_else(|e| bad(&e))
+                options.grace = bounds::seconds(parser.value(), 60.0).unwrap_or_else(|e| bad(&e))
             }
+            Ok(Some(Long("image"))) => match parser.value().map(|v| v.into_string()) {
+                Ok(Ok(tag)) if !tag.is_empty() => options.image = tag,
+                Ok(_) => bad(&"--image takes a non-empty tag"),
+                Err(error) => bad(&error),
+            },
             Ok(Some(Value(row))) => match row.into_string() {
-                Ok(row) if !words(&row).is_empty() => rows.push(row),
+                Ok(row) if !words(&row).is_empty() && row.trim() != "docker" => {
+                    options.rows.push(row)
+                }
                 _ => bad(&"each COMMAND must be non-empty UTF-8"),
             },
             Ok(Some(other)) => bad(&other.unexpected()),
@@ -89,8 +146,8 @@ fn parse_arguments() -> (Duration, Vec<String>) {
             Err(error) => bad(&error),
         }
     }
-    if rows.is_empty() {
+    if options.rows.is_empty() {
         bad(&"no command given");
     }
-    (grace, rows)
+    options
 }

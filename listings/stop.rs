@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
@@ -74,7 +74,11 @@ pub fn stop(plan: &Plan) -> Result<Outcome, String> {
         .env("PATH", path_with_siblings())
         .spawn()
         .map_err(|e| format!("cannot run {}: {e}", plan.container.display()))?;
-    let pid1 = match wait_until_ready(&mut container, &journal.path, plan.ready) {
+    let container_pid = container.id() as i32;
+    let found = wait_until_ready(&mut container, &journal.path, plan.ready, || {
+        pid1_of_container(container_pid)
+    });
+    let pid1 = match found {
         Ok(pid1) => pid1,
         Err(e) => {
             let _ = container.kill();
@@ -107,6 +111,72 @@ pub fn stop(plan: &Plan) -> Result<Outcome, String> {
 }
 // ANCHOR_END: stop
 
+// ANCHOR: docker
+/// The same stop done by a real Docker engine: `plan.command` runs in a
+/// container of `image`, and `docker stop -t GRACE` stops it (the grace
+/// rounded to whole seconds, all that `docker stop` takes). The journal's
+/// directory is mounted into the container.
+pub fn docker_stop(image: &str, plan: &Plan) -> Result<Outcome, String> {
+    let journal = Journal::new()?;
+    let name = journal.name();
+    let mut run = dying_with_us(&mut Command::new("docker"))
+        .args(["run", "--rm", "--name", &name, "--volume"])
+        .arg(format!("{}:/journal", journal.dir.display()))
+        .arg("--env")
+        .arg(format!("{}=/journal/journal", journal::VARIABLE))
+        .arg(image)
+        .args(&plan.command)
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run docker: {e}"))?;
+    let found = wait_until_ready(&mut run, &journal.path, plan.ready, || docker_pid1(&name));
+    let pid1 = match found {
+        Ok(pid1) => pid1,
+        Err(e) => {
+            let _ = Command::new("docker")
+                .args(["rm", "--force", &name])
+                .output();
+            let _ = run.wait();
+            return Err(e);
+        }
+    };
+    let running = namespace_processes(pid1);
+    let grace = plan.grace.as_secs_f64().round() as u64;
+    let sigterm_sent = Instant::now();
+    // `docker stop` returns once the container has stopped.
+    let stopped = Command::new("docker")
+        .args(["stop", "--time", &grace.to_string(), &name])
+        .output();
+    let took = sigterm_sent.elapsed();
+    stopped.map_err(|e| format!("docker stop: {e}"))?;
+    // `docker run` exits with the status of the container's PID 1.
+    let status = wait_until(&mut run, Instant::now() + START_PATIENCE)
+        .ok_or("docker run did not end after docker stop")?;
+    Ok(Outcome {
+        running,
+        heard_sigterm: journal.entries("sigterm"),
+        took,
+        // `docker stop` does not say whether it had to send SIGKILL; a stop
+        // that lasted the whole grace period did.
+        killed: took >= Duration::from_secs(grace),
+        status: shell_code(status),
+    })
+}
+// ANCHOR_END: docker
+
+/// The host PID of the PID 1 of the running container `name`.
+fn docker_pid1(name: &str) -> Option<i32> {
+    let output = Command::new("docker")
+        .args(["inspect", "--format", "{{.State.Pid}}", name])
+        .output()
+        .ok()?;
+    let pid: i32 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .ok()?;
+    (pid > 0).then_some(pid)
+}
+
 /// How many `worker`s a command line runs: each says when it is ready, so
 /// this is the default number of `ready` lines to wait for.
 pub fn workers_in(command: &[OsString]) -> usize {
@@ -116,25 +186,27 @@ pub fn workers_in(command: &[OsString]) -> usize {
         .count()
 }
 
-/// Waits until the container has started PID 1, PID 1 has become the
-/// command (it no longer runs `container`'s code), and `ready` processes
-/// have said they are ready. Returns PID 1's PID, as we see it.
-fn wait_until_ready(container: &mut Child, journal: &Path, ready: usize) -> Result<Pid, String> {
+/// Waits until `ready` processes have said in the journal that they are
+/// ready, and `find_pid1` names PID 1 (as we see it, from outside). Fails
+/// if `starter` (the process that runs the namespace) ends first.
+fn wait_until_ready(
+    starter: &mut Child,
+    journal: &Path,
+    ready: usize,
+    find_pid1: impl Fn() -> Option<i32>,
+) -> Result<Pid, String> {
     let deadline = Instant::now() + START_PATIENCE;
-    let container_pid = container.id() as i32;
     while Instant::now() < deadline {
-        if let Ok(Some(status)) = container.try_wait() {
+        if let Ok(Some(status)) = starter.try_wait() {
             return Err(format!(
-                "the container ended before it was stopped ({status})"
+                "the workload ended before it was stopped ({status})"
             ));
         }
-        let pid1 = first_child_of(container_pid);
-        let started = pid1.and_then(comm).is_some_and(|name| name != "container");
         let ready_count = journal::read(journal)
             .iter()
             .filter(|e| e.event == "ready")
             .count();
-        if let (true, Some(pid1)) = (started && ready_count >= ready, pid1) {
+        if let Some(pid1) = (ready_count >= ready).then(&find_pid1).flatten() {
             return Ok(Pid::from_raw(pid1));
         }
         std::thread::sleep(TICK);
@@ -143,6 +215,15 @@ fn wait_until_ready(container: &mut Child, journal: &Path, ready: usize) -> Resu
         "the workload was not ready within {} s ({ready} 'ready' lines expected)",
         START_PATIENCE.as_secs()
     ))
+}
+
+/// PID 1 of the namespace of `container`, once it runs the command: the
+/// only child of `container`, no longer named after it.
+fn pid1_of_container(container: i32) -> Option<i32> {
+    let pid1 = first_child_of(container)?;
+    comm(pid1)
+        .is_some_and(|name| name != "container")
+        .then_some(pid1)
 }
 
 /// Waits for `child` to exit until `deadline`; `None` if it is still running.
@@ -204,6 +285,13 @@ impl Journal {
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let path = dir.join("journal");
         Ok(Journal { dir, path })
+    }
+
+    /// A name for things that belong to this stop: `orphans-stop-PID-N`.
+    fn name(&self) -> String {
+        self.dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     }
 
     /// (name, PID) of every entry for `event`.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{run, skip_without_namespaces, wait_for_child_of};
+use common::{run, skip_without_docker, skip_without_namespaces, wait_for_child_of};
 use serde_json::Value;
 
 const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
@@ -145,6 +145,39 @@ fn the_table_has_a_row_per_command() {
 }
 
 #[test]
+fn docker_stop_of_a_shell_like_pid_1_waits_out_the_grace_and_kills() {
+    if skip_without_namespaces(CONTAINER) || skip_without_docker() {
+        return;
+    }
+    // Builds the image of the book's programs first (static, FROM scratch).
+    let output = run(
+        STOP_TABLE,
+        &[
+            "--grace",
+            "1",
+            "--image",
+            "orphans-workloads:test",
+            "docker naive-init worker",
+        ],
+    );
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{table}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = table.lines().nth(2).unwrap_or_default();
+    assert!(
+        row.starts_with("| `naive-init worker`, under Docker | naive-init, worker | nobody |"),
+        "{table}"
+    );
+    assert!(
+        row.ends_with("(SIGKILL after the 1 s grace) | 137 (SIGKILL) |"),
+        "{table}"
+    );
+}
+
+#[test]
 fn bad_input_gives_a_clear_error() {
     for (program, args, message) in [
         (STOPPER, &[][..], "no command given"),
@@ -156,6 +189,8 @@ fn bad_input_gives_a_clear_error() {
         ),
         (STOP_TABLE, &[][..], "no command given"),
         (STOP_TABLE, &[" "][..], "non-empty"),
+        (STOP_TABLE, &["docker"][..], "non-empty"),
+        (STOP_TABLE, &["--image", "", "x"][..], "non-empty tag"),
         (WORKER, &["--lifetime", "1e9"][..], "seconds"),
         (WORKER, &["extra"][..], "unexpected"),
     ] {
