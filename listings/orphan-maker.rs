@@ -73,21 +73,20 @@ fn main() {
 /// pipe's end of file means they are all gone.
 fn make_orphans(n: u32) -> Result<Vec<i32>, String> {
     let (from_orphans, to_maker) = pipe().map_err(|e| format!("pipe: {e}"))?;
-    let mut middles = Vec::new();
     for _ in 0..n {
         // SAFETY: single-threaded; the middle process and the orphan make
         // only async-signal-safe calls and leave through exit_now.
         match unsafe { fork() } {
             Ok(ForkResult::Child) => be_middle(from_orphans, to_maker),
-            Ok(ForkResult::Parent { child }) => middles.push(child),
+            // The middle process is our own child, and it exits at once:
+            // we do reap that one.
+            Ok(ForkResult::Parent { child }) => {
+                let _ = waitpid(child, None);
+            }
             Err(e) => return Err(format!("fork: {e}")),
         }
     }
     drop(to_maker);
-    // The middle processes are our own children: we do reap those.
-    for middle in middles {
-        let _ = waitpid(middle, None);
-    }
     receive_pids(&from_orphans)
 }
 
