@@ -7,6 +7,11 @@ use std::process::{Command, Stdio};
 
 use orphans::spawn::own_dir;
 
+/// The book's programs that the table tools put in their image: the
+/// workloads of chapters 8 and 9. Add a PID 1 here to use it in `docker`
+/// rows.
+pub const WORKLOADS: [&str; 3] = ["naive-init", "worker", "orphan-maker"];
+
 /// The target whose binaries need no shared library.
 const STATIC_TARGET: &str = "x86_64-unknown-linux-musl";
 
@@ -23,6 +28,15 @@ pub fn docker_unavailable() -> Option<String> {
         )),
         Err(e) => Some(format!("no docker command ({e})")),
     }
+}
+
+/// Makes the image `tag` of the [`WORKLOADS`] if a Docker engine runs here:
+/// `Ok(None)` when it is ready, `Ok(Some(reason))` when there is no engine.
+pub fn workload_image(tag: &str) -> Result<Option<String>, String> {
+    if let Some(reason) = docker_unavailable() {
+        return Ok(Some(reason));
+    }
+    build_scratch_image(tag, &WORKLOADS).map(|()| None)
 }
 
 /// Builds the book's programs `bins` for [`STATIC_TARGET`] and makes the

@@ -10,8 +10,9 @@
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::wait::waitpid;
+use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, getpid, pipe, read, write, ForkResult};
 use orphans::bounds;
 use orphans::cli::{fail, usage_error};
@@ -52,13 +53,15 @@ struct Zombie {
 
 fn main() {
     let options = parse_arguments();
-    let orphans = make_orphans(options.orphans).unwrap_or_else(|e| fail("orphan-maker", 1, &e));
+    let (orphans, failure) =
+        make_orphans(options.orphans).unwrap_or_else(|e| fail("orphan-maker", 1, &e));
     let waited = give_the_adopter_time_to_reap(&orphans, options.settle);
     let zombies = zombies_in_proc();
+    let failure = failure.as_deref();
     if options.json {
-        println!("{}", as_json(&orphans, &zombies, waited));
+        println!("{}", as_json(&orphans, &zombies, waited, failure));
     } else {
-        print!("{}", as_text(&orphans, &zombies, waited));
+        print!("{}", as_text(&orphans, &zombies, waited, failure));
     }
     if !options.hold.is_zero() {
         use std::io::Write;
@@ -68,40 +71,54 @@ fn main() {
 }
 
 // ANCHOR: make
-/// Makes `n` orphans and returns their PIDs once every one of them has
-/// exited: each orphan holds the write end of a pipe until it exits, so the
-/// pipe's end of file means they are all gone.
-fn make_orphans(n: u32) -> Result<Vec<i32>, String> {
+/// Makes up to `n` orphans and returns their PIDs once every one of them
+/// has exited (each orphan holds the write end of a pipe until it exits, so
+/// the pipe's end of file means they are all gone), and why it stopped
+/// early if a fork failed.
+fn make_orphans(n: u32) -> Result<(Vec<i32>, Option<String>), String> {
     let (from_orphans, to_maker) = pipe().map_err(|e| format!("pipe: {e}"))?;
-    for _ in 0..n {
+    let mut failure = None;
+    for made in 0..n {
         // SAFETY: single-threaded; the middle process and the orphan make
         // only async-signal-safe calls and leave through exit_now.
         match unsafe { fork() } {
             Ok(ForkResult::Child) => be_middle(from_orphans, to_maker),
             // The middle process is our own child, and it exits at once:
-            // we do reap that one.
-            Ok(ForkResult::Parent { child }) => {
-                let _ = waitpid(child, None);
-            }
-            Err(e) => return Err(format!("fork: {e}")),
+            // we do reap that one. Its exit code is fork's errno, or 0.
+            Ok(ForkResult::Parent { child }) => match waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, 0)) => {}
+                Ok(WaitStatus::Exited(_, errno)) => {
+                    let e = Errno::from_raw(errno);
+                    failure = Some(format!("orphan {}: fork: {e}", made + 1));
+                }
+                other => failure = Some(format!("the middle process {child}: {other:?}")),
+            },
+            Err(e) => failure = Some(format!("orphan {}: fork: {e}", made + 1)),
+        }
+        if failure.is_some() {
+            break;
         }
     }
     drop(to_maker);
-    receive_pids(&from_orphans)
+    Ok((receive_pids(&from_orphans)?, failure))
 }
 
 /// The middle process: starts the orphan and exits at once, orphaning it.
 fn be_middle(from_orphans: OwnedFd, to_maker: OwnedFd) -> ! {
     drop(from_orphans);
-    let Ok((parent_gone, held_by_parent)) = pipe() else {
-        exit_now(1)
+    let (parent_gone, held_by_parent) = match pipe() {
+        Ok(ends) => ends,
+        Err(errno) => exit_now(errno as i32),
     };
     // SAFETY: we are a single-threaded fresh child; so is the orphan.
-    if let Ok(ForkResult::Child) = unsafe { fork() } {
-        drop(held_by_parent);
-        be_orphan(to_maker, parent_gone)
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            drop(held_by_parent);
+            be_orphan(to_maker, parent_gone)
+        }
+        Ok(ForkResult::Parent { .. }) => exit_now(0),
+        Err(errno) => exit_now(errno as i32),
     }
-    exit_now(0)
 }
 
 /// The orphan: reports its PID, waits until its parent has exited (the
@@ -162,7 +179,12 @@ fn zombies_in_proc() -> Vec<Zombie> {
 }
 // ANCHOR_END: count
 
-fn as_json(orphans: &[i32], zombies: &[Zombie], waited: Duration) -> serde_json::Value {
+fn as_json(
+    orphans: &[i32],
+    zombies: &[Zombie],
+    waited: Duration,
+    failure: Option<&str>,
+) -> serde_json::Value {
     let zombies: Vec<_> = zombies
         .iter()
         .map(|z| json!({"pid": z.pid, "parent": z.parent, "parent_comm": comm(z.parent)}))
@@ -172,16 +194,19 @@ fn as_json(orphans: &[i32], zombies: &[Zombie], waited: Duration) -> serde_json:
         "zombies": zombies,
         "waited_ms": waited.as_millis() as u64,
         "pid1_comm": comm(1),
+        "fork_failure": failure,
     })
 }
 
-fn as_text(orphans: &[i32], zombies: &[Zombie], waited: Duration) -> String {
+fn as_text(orphans: &[i32], zombies: &[Zombie], waited: Duration, failure: Option<&str>) -> String {
     let list = |pids: &mut dyn Iterator<Item = i32>| {
         pids.map(|pid| pid.to_string())
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let mut text = format!(
+    let mut text =
+        failure.map_or_else(String::new, |failure| format!("stopped early: {failure}\n"));
+    text += &format!(
         "made {} orphans (PIDs {}); all of them have exited\n",
         orphans.len(),
         list(&mut orphans.iter().copied())

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use orphans::bounds;
 use orphans::cli::{fail, usage_error};
-use orphans::image::{build_scratch_image, docker_unavailable};
+use orphans::image::workload_image;
 use orphans::spawn::{namespaces_unavailable, sibling, words};
 use orphans::stop::{docker_stop, stop, workers_in, Outcome, Plan};
 
@@ -27,9 +27,6 @@ engine such a row says so and is not run.
   --grace SECONDS  time between SIGTERM and SIGKILL (default 2, at most 60)
   --image TAG      the image for `docker` rows (default orphans-workloads:local)
   -h, --help       show this help";
-
-/// The book's programs that go into the image for `docker` rows.
-const IMAGE_PROGRAMS: [&str; 3] = ["naive-init", "worker", "orphan-maker"];
 
 struct Options {
     grace: Duration,
@@ -62,27 +59,18 @@ fn main() {
             stop(&plan)
         } else {
             // The image is built once, for the first `docker` row.
-            match docker.get_or_insert_with(|| docker_ready(&options.image)) {
-                Ok(()) => docker_stop(&options.image, &plan),
-                Err(reason) => {
-                    println!("| `{row}` | not run here: {reason} | | | |");
-                    continue;
-                }
+            let unavailable = docker.get_or_insert_with(|| {
+                workload_image(&options.image).unwrap_or_else(|e| fail("stop-table", 1, &e))
+            });
+            if let Some(reason) = unavailable {
+                println!("| `{row}` | not run here: {reason} | | | |");
+                continue;
             }
+            docker_stop(&options.image, &plan)
         };
         let outcome = outcome.unwrap_or_else(|e| fail("stop-table", 1, &format!("{row}: {e}")));
         println!("{}", table_row(row, &outcome, options.grace));
     }
-}
-
-/// Checks that Docker runs here and builds the image; `Err` says why a
-/// `docker` row cannot run (no engine), and a failed build ends the table.
-fn docker_ready(image: &str) -> Result<(), String> {
-    if let Some(reason) = docker_unavailable() {
-        return Err(reason);
-    }
-    build_scratch_image(image, &IMAGE_PROGRAMS).unwrap_or_else(|e| fail("stop-table", 1, &e));
-    Ok(())
 }
 
 fn table_row(row: &str, outcome: &Outcome, grace: Duration) -> String {

@@ -6,26 +6,35 @@ use std::process::Command;
 
 use orphans::bounds;
 use orphans::cli::{fail, usage_error};
+use orphans::image::workload_image;
 use orphans::spawn::{dying_with_us, namespaces_unavailable, path_with_siblings, sibling, words};
 use serde_json::Value;
 
 const USAGE: &str = "\
-usage: zombie-table [-n N] [--settle SECONDS] [--] PID1...
+usage: zombie-table [-n N] [--settle SECONDS] [--pids-limit N] [--image TAG] [--] PID1...
 
 For each PID1 (one argument: a command line, words separated by spaces,
 no quoting), runs `container PID1 orphan-maker -n N`, so that PID1 is PID 1
 of a new PID namespace and orphan-maker its child, and prints a markdown
-table of the zombies left once the N orphans have exited. A PID1 of `-`
-runs orphan-maker itself as PID 1. The book's programs are found first in
-$PATH.
+table of the zombies left once the N orphans have exited, and of the first
+fork that failed, if one did. A PID1 of `-` runs orphan-maker itself as
+PID 1. The book's programs are found first in $PATH.
+
+A PID1 whose first word is `docker` runs the rest (or `-`) in a real Docker
+container instead, of the image TAG, built first from the book's programs
+(static, FROM scratch). Without a Docker engine such a row says so.
 
   -n N              orphans per row (default 5, at most 100)
   --settle SECONDS  how long PID 1 gets to reap them (default 0.5, at most 5)
+  --pids-limit N    for `docker` rows: docker run --pids-limit N
+  --image TAG       the image for `docker` rows (default orphans-workloads:local)
   -h, --help        show this help";
 
 struct Options {
     orphans: u32,
     settle: String,
+    pids_limit: Option<u32>,
+    image: String,
     rows: Vec<String>,
 }
 
@@ -35,22 +44,58 @@ fn main() {
         println!("*Not run here: {reason}.*");
         return;
     }
-    println!("| PID 1 | orphans that exited | zombies left | the zombies' parent |");
-    println!("|---|---|---|---|");
+    println!(
+        "| PID 1 | orphans that exited | zombies left | the zombies' parent | a fork failed |"
+    );
+    println!("|---|---|---|---|---|");
+    let mut docker = None;
     for row in &options.rows {
-        let report = run_row(row, &options)
+        let mut pid1 = words(row);
+        let command = if pid1[0] == "docker" {
+            pid1.remove(0);
+            // The image is built once, for the first `docker` row.
+            let unavailable = docker.get_or_insert_with(|| {
+                workload_image(&options.image).unwrap_or_else(|e| fail("zombie-table", 1, &e))
+            });
+            if let Some(reason) = unavailable {
+                println!(
+                    "| {} | not run here: {reason} | | | |",
+                    label(row, &options)
+                );
+                continue;
+            }
+            in_docker(&pid1, &options)
+        } else {
+            in_container(&pid1)
+        };
+        let report = run_row(command, &options)
             .unwrap_or_else(|e| fail("zombie-table", 1, &format!("{row}: {e}")));
-        println!("{}", table_row(row, &report));
+        println!("{}", table_row(&label(row, &options), &report));
     }
 }
 
-// ANCHOR: row
-/// Runs one row: `container [PID1...] orphan-maker -n N --format json`.
-fn run_row(row: &str, options: &Options) -> Result<Value, String> {
+/// `container PID1...`, the start of a row's command line.
+fn in_container(pid1: &[String]) -> Command {
     let mut command = Command::new(sibling("container"));
-    if row != "-" {
-        command.args(words(row));
+    command.args(pid1.iter().filter(|word| *word != "-"));
+    command
+}
+
+/// `docker run --rm [--pids-limit N] IMAGE PID1...`.
+fn in_docker(pid1: &[String], options: &Options) -> Command {
+    let mut command = Command::new("docker");
+    command.args(["run", "--rm"]);
+    if let Some(limit) = options.pids_limit {
+        command.args(["--pids-limit", &limit.to_string()]);
     }
+    command.arg(&options.image);
+    command.args(pid1.iter().filter(|word| *word != "-"));
+    command
+}
+
+// ANCHOR: row
+/// Runs one row: `command` followed by `orphan-maker -n N --format json`.
+fn run_row(mut command: Command, options: &Options) -> Result<Value, String> {
     command.args([
         "orphan-maker",
         "--format",
@@ -62,7 +107,7 @@ fn run_row(row: &str, options: &Options) -> Result<Value, String> {
     let output = dying_with_us(&mut command)
         .env("PATH", path_with_siblings())
         .output()
-        .map_err(|e| format!("cannot run container: {e}"))?;
+        .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
     if !output.status.success() {
         return Err(format!(
             "failed ({}): {}",
@@ -74,12 +119,27 @@ fn run_row(row: &str, options: &Options) -> Result<Value, String> {
 }
 // ANCHOR_END: row
 
-fn table_row(row: &str, report: &Value) -> String {
-    let pid1 = if row == "-" {
-        "none: `orphan-maker` itself".to_string()
-    } else {
-        format!("`{row}`")
+/// How a row is named in the table.
+fn label(row: &str, options: &Options) -> String {
+    let mut pid1 = words(row);
+    let docker = pid1[0] == "docker";
+    if docker {
+        pid1.remove(0);
+    }
+    let mut label = match pid1.join(" ").as_str() {
+        "-" | "" => "none: `orphan-maker` itself".to_string(),
+        command => format!("`{command}`"),
     };
+    if docker {
+        label += ", under Docker";
+        if let Some(limit) = options.pids_limit {
+            label += &format!(" with `--pids-limit {limit}`");
+        }
+    }
+    label
+}
+
+fn table_row(label: &str, report: &Value) -> String {
     let zombies = report["zombies"]
         .as_array()
         .map_or(&[][..], |z| z.as_slice());
@@ -100,7 +160,11 @@ fn table_row(row: &str, report: &Value) -> String {
         parents.join(", ")
     };
     let orphans = report["orphans"].as_array().map_or(0, Vec::len);
-    format!("| {pid1} | {orphans} | {} | {parents} |", zombies.len())
+    let failure = report["fork_failure"].as_str().unwrap_or("no");
+    format!(
+        "| {label} | {orphans} | {} | {parents} | {failure} |",
+        zombies.len()
+    )
 }
 
 fn parse_arguments() -> Options {
@@ -108,6 +172,8 @@ fn parse_arguments() -> Options {
     let mut options = Options {
         orphans: 5,
         settle: "0.5".into(),
+        pids_limit: None,
+        image: "orphans-workloads:local".into(),
         rows: Vec::new(),
     };
     let mut parser = lexopt::Parser::from_env();
@@ -125,8 +191,19 @@ fn parse_arguments() -> Options {
                 let settle = bounds::seconds(parser.value(), 5.0).unwrap_or_else(|e| bad(&e));
                 options.settle = settle.as_secs_f64().to_string();
             }
+            Ok(Some(Long("pids-limit"))) => {
+                let limit = bounds::count(parser.value(), 1, 100_000).unwrap_or_else(|e| bad(&e));
+                options.pids_limit = Some(limit);
+            }
+            Ok(Some(Long("image"))) => match parser.value().map(|v| v.into_string()) {
+                Ok(Ok(tag)) if !tag.is_empty() => options.image = tag,
+                Ok(_) => bad(&"--image takes a non-empty tag"),
+                Err(error) => bad(&error),
+            },
             Ok(Some(Value(row))) => match row.into_string() {
-                Ok(row) if !words(&row).is_empty() => options.rows.push(row),
+                Ok(row) if !words(&row).is_empty() && row.trim() != "docker" => {
+                    options.rows.push(row)
+                }
                 _ => bad(&"each PID1 must be non-empty UTF-8"),
             },
             Ok(Some(other)) => bad(&other.unexpected()),

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{run, skip_without_namespaces};
+use common::{run, skip_without_docker, skip_without_namespaces};
 use serde_json::Value;
 
 const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
@@ -148,6 +148,48 @@ fn the_table_has_a_row_per_pid_1_with_its_zombies() {
     assert!(
         rows[1].contains("| 2 | 2 | PID 1 (orphan-maker) |"),
         "{table}"
+    );
+}
+
+#[test]
+fn under_a_pids_limit_the_zombies_make_fork_fail() {
+    if skip_without_namespaces(CONTAINER) || skip_without_docker() {
+        return;
+    }
+    // Builds the image of the book's programs first (static, FROM scratch).
+    let output = run(
+        ZOMBIE_TABLE,
+        &[
+            "-n",
+            "30",
+            "--pids-limit",
+            "12",
+            "--image",
+            "orphans-workloads:test",
+            "docker naive-init",
+        ],
+    );
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{table}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = table.lines().nth(2).unwrap_or_default();
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert!(
+        cells[1].starts_with("`naive-init`, under Docker"),
+        "{table}"
+    );
+    let (orphans, zombies): (u32, u32) = (
+        cells[2].parse().expect("orphans"),
+        cells[3].parse().expect("zombies"),
+    );
+    assert!(orphans < 30, "the limit stopped the orphans: {table}");
+    assert_eq!(zombies, orphans, "{table}");
+    assert!(
+        cells[5].contains("EAGAIN"),
+        "fork failed with EAGAIN: {table}"
     );
 }
 
