@@ -39,6 +39,15 @@ pub fn workload_image(tag: &str) -> Result<Option<String>, String> {
     build_scratch_image(tag, &WORKLOADS).map(|()| None)
 }
 
+/// Parses the value of `--image`: a tag, not empty.
+pub fn image_tag(value: Result<std::ffi::OsString, lexopt::Error>) -> Result<String, String> {
+    match value.map(|v| v.into_string()) {
+        Ok(Ok(tag)) if !tag.is_empty() => Ok(tag),
+        Ok(_) => Err("--image takes a non-empty tag".into()),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
 /// Builds the book's programs `bins` for [`STATIC_TARGET`] and makes the
 /// image `tag` of them, with the programs in `/bin`.
 pub fn build_scratch_image(tag: &str, bins: &[&str]) -> Result<(), String> {

@@ -49,6 +49,18 @@ pub fn dying_with_us(command: &mut Command) -> &mut Command {
     }
 }
 
+/// Checks one row of a table tool: a command line in one argument, not
+/// empty, and not just the word `docker` (which says where to run the rest).
+/// `what` names the argument in the message.
+pub fn row_argument(row: OsString, what: &str) -> Result<String, String> {
+    match row.into_string() {
+        Ok(row) if !words(&row).is_empty() && row.trim() != "docker" => Ok(row),
+        _ => Err(format!(
+            "each {what} must be a non-empty UTF-8 command line"
+        )),
+    }
+}
+
 /// Splits a command line given as one argument (`"naive-init worker"`)
 /// into its words. No quoting: words are separated by whitespace.
 pub fn words(command_line: &str) -> Vec<String> {

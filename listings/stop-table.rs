@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use orphans::bounds;
 use orphans::cli::{fail, usage_error};
-use orphans::image::workload_image;
-use orphans::spawn::{namespaces_unavailable, sibling, words};
+use orphans::image::{image_tag, workload_image};
+use orphans::spawn::{namespaces_unavailable, row_argument, sibling, words};
 use orphans::stop::{docker_stop, stop, workers_in, Outcome, Plan};
 
 const USAGE: &str = "\
@@ -118,17 +118,12 @@ fn parse_arguments() -> Options {
             Ok(Some(Long("grace"))) => {
                 options.grace = bounds::seconds(parser.value(), 60.0).unwrap_or_else(|e| bad(&e))
             }
-            Ok(Some(Long("image"))) => match parser.value().map(|v| v.into_string()) {
-                Ok(Ok(tag)) if !tag.is_empty() => options.image = tag,
-                Ok(_) => bad(&"--image takes a non-empty tag"),
-                Err(error) => bad(&error),
-            },
-            Ok(Some(Value(row))) => match row.into_string() {
-                Ok(row) if !words(&row).is_empty() && row.trim() != "docker" => {
-                    options.rows.push(row)
-                }
-                _ => bad(&"each COMMAND must be non-empty UTF-8"),
-            },
+            Ok(Some(Long("image"))) => {
+                options.image = image_tag(parser.value()).unwrap_or_else(|e| bad(&e))
+            }
+            Ok(Some(Value(row))) => options
+                .rows
+                .push(row_argument(row, "COMMAND").unwrap_or_else(|e| bad(&e))),
             Ok(Some(other)) => bad(&other.unexpected()),
             Ok(None) => break,
             Err(error) => bad(&error),

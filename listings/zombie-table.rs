@@ -6,8 +6,10 @@ use std::process::Command;
 
 use orphans::bounds;
 use orphans::cli::{fail, usage_error};
-use orphans::image::workload_image;
-use orphans::spawn::{dying_with_us, namespaces_unavailable, path_with_siblings, sibling, words};
+use orphans::image::{image_tag, workload_image};
+use orphans::spawn::{
+    dying_with_us, namespaces_unavailable, path_with_siblings, row_argument, sibling, words,
+};
 use serde_json::Value;
 
 const USAGE: &str = "\
@@ -93,7 +95,6 @@ fn in_docker(pid1: &[String], options: &Options) -> Command {
     command
 }
 
-// ANCHOR: row
 /// Runs one row: `command` followed by `orphan-maker -n N --format json`.
 fn run_row(mut command: Command, options: &Options) -> Result<Value, String> {
     command.args([
@@ -117,7 +118,6 @@ fn run_row(mut command: Command, options: &Options) -> Result<Value, String> {
     }
     serde_json::from_slice(&output.stdout).map_err(|e| format!("orphan-maker's report: {e}"))
 }
-// ANCHOR_END: row
 
 /// How a row is named in the table.
 fn label(row: &str, options: &Options) -> String {
@@ -195,17 +195,12 @@ fn parse_arguments() -> Options {
                 let limit = bounds::count(parser.value(), 1, 100_000).unwrap_or_else(|e| bad(&e));
                 options.pids_limit = Some(limit);
             }
-            Ok(Some(Long("image"))) => match parser.value().map(|v| v.into_string()) {
-                Ok(Ok(tag)) if !tag.is_empty() => options.image = tag,
-                Ok(_) => bad(&"--image takes a non-empty tag"),
-                Err(error) => bad(&error),
-            },
-            Ok(Some(Value(row))) => match row.into_string() {
-                Ok(row) if !words(&row).is_empty() && row.trim() != "docker" => {
-                    options.rows.push(row)
-                }
-                _ => bad(&"each PID1 must be non-empty UTF-8"),
-            },
+            Ok(Some(Long("image"))) => {
+                options.image = image_tag(parser.value()).unwrap_or_else(|e| bad(&e))
+            }
+            Ok(Some(Value(row))) => options
+                .rows
+                .push(row_argument(row, "PID1").unwrap_or_else(|e| bad(&e))),
             Ok(Some(other)) => bad(&other.unexpected()),
             Ok(None) => break,
             Err(error) => bad(&error),
