@@ -377,6 +377,24 @@ fn binaries_dir(binaries: &[PathBuf]) -> PathBuf {
         .unwrap_or_default()
 }
 
+/// Whether a tool's `docker` rows can run here.
+pub enum Availability {
+    /// An engine answers and the project's image is up to date.
+    Ready(Image),
+    /// No engine answers; the reason, for a line in the table.
+    NoEngine(String),
+}
+
+/// For tools whose tables have `docker` rows: the project's image, built
+/// if needed, or why no engine can be used. `Err` when an engine answers
+/// but the image cannot be built.
+pub fn image_for_docker_rows() -> Result<Availability, String> {
+    match orphans::docker::engine_version() {
+        Ok(_) => ensure_image(Path::new(env!("CARGO_MANIFEST_DIR"))).map(Availability::Ready),
+        Err(reason) => Ok(Availability::NoEngine(reason)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,11 +8,15 @@
 // block uses when skeptic compiles it as a program of its own.
 extern crate self as orphans;
 
+pub mod bounds;
 pub mod cli;
 pub mod docker;
 pub mod image;
+pub mod journal;
 pub mod picture;
 pub mod process;
 pub mod procfs;
 pub mod report;
+pub mod spawn;
 pub mod status;
+pub mod stop;

@@ -1,0 +1,137 @@
+//! `naive-init`: a PID 1 that was never meant to be one. It starts a command
+//! and waits for that command only, the way a shell script that ends by
+//! running a server does. It never reaps anyone else, and by default it
+//! does nothing about SIGTERM.
+
+use std::os::fd::AsFd;
+use std::process::{Child, Command};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use orphans::cli::{fail, usage_error};
+use orphans::journal;
+use orphans::spawn::{command_from, shell_code};
+use orphans::status::shell_status;
+
+const USAGE: &str = "\
+usage: naive-init [--exit-on-term] [--] CMD [ARGS...]
+
+Runs CMD and waits for it, and for it only; exits with its status (128+N
+if signal N killed it). Orphans it adopts are never reaped.
+
+  --exit-on-term  on SIGTERM, note `sigterm naive-init PID` in the journal
+                  ($ORPHANS_JOURNAL) and exit 143 at once, without passing
+                  the signal on to CMD
+  -h, --help      show this help";
+
+// ANCHOR: main
+fn main() {
+    let (exit_on_term, command) = parse_arguments();
+    let status = if exit_on_term {
+        run_exiting_on_sigterm(&command)
+    } else {
+        // waitpid(2) on the child's PID: other children that end up with us
+        // (orphans, when we are PID 1) stay zombies for ever.
+        let mut child = start(&command);
+        match child.wait() {
+            Ok(status) => shell_code(status),
+            Err(e) => fail("naive-init", 1, &format!("wait: {e}")),
+        }
+    };
+    std::process::exit(status);
+}
+// ANCHOR_END: main
+
+// ANCHOR: exit_on_term
+/// Waits for the child or for SIGTERM, whichever comes first. On SIGTERM it
+/// exits, like a script with `trap 'exit 143' TERM`: the child is not told.
+/// If we are PID 1, the kernel then kills the child with SIGKILL.
+fn run_exiting_on_sigterm(command: &[String]) -> i32 {
+    let mut signals = SigSet::empty();
+    signals.add(Signal::SIGTERM);
+    signals.add(Signal::SIGCHLD);
+    let waiter = signals
+        .thread_block()
+        .and_then(|()| SignalFd::with_flags(&signals, SfdFlags::SFD_CLOEXEC))
+        .unwrap_or_else(|e| fail("naive-init", 1, &format!("signalfd: {e}")));
+    // The standard library empties the signal mask of the child it starts,
+    // so the command gets SIGTERM's default action back.
+    let child = Pid::from_raw(start(command).id() as i32);
+    loop {
+        let mut fds = [PollFd::new(waiter.as_fd(), PollFlags::POLLIN)];
+        let _ = poll(&mut fds, PollTimeout::NONE);
+        match waiter.read_signal() {
+            Ok(Some(info)) if info.ssi_signo == Signal::SIGTERM as u32 => {
+                journal::note("sigterm", "naive-init");
+                return 128 + Signal::SIGTERM as i32;
+            }
+            // SIGCHLD: but we look at our own child only.
+            _ => {
+                if let Ok(status) = waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+                    if let (false, Some(code)) =
+                        (status == WaitStatus::StillAlive, shell_status(status))
+                    {
+                        return code;
+                    }
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: exit_on_term
+
+/// Starts `command`; exits 127 if it is not found and 126 if it cannot be
+/// run, as a shell does.
+fn start(command: &[String]) -> Child {
+    Command::new(&command[0])
+        .args(&command[1..])
+        .spawn()
+        .unwrap_or_else(|e| {
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            fail(
+                "naive-init",
+                code,
+                &format!("cannot run '{}': {e}", command[0]),
+            )
+        })
+}
+
+fn parse_arguments() -> (bool, Vec<String>) {
+    use lexopt::prelude::*;
+    let mut exit_on_term = false;
+    let mut command = Vec::new();
+    let mut parser = lexopt::Parser::from_env();
+    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("naive-init", error, USAGE) };
+    loop {
+        match parser.next() {
+            Ok(Some(Short('h') | Long("help"))) => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            Ok(Some(Long("exit-on-term"))) => exit_on_term = true,
+            Ok(Some(Value(first))) => {
+                command = command_from(first, &mut parser);
+                break;
+            }
+            Ok(Some(other)) => bad(&other.unexpected()),
+            Ok(None) => break,
+            Err(error) => bad(&error),
+        }
+    }
+    if command.is_empty() {
+        bad(&"no command given");
+    }
+    let command = command
+        .into_iter()
+        .map(|word| word.into_string())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_or_else(|_| bad(&"arguments must be UTF-8"));
+    (exit_on_term, command)
+}

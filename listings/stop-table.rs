@@ -1,0 +1,134 @@
+//! `stop-table`: stops several workloads the way `docker stop` does and
+//! prints one markdown table row for each.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use orphans::bounds;
+use orphans::cli::{fail, usage_error};
+use orphans::image::{image_for_docker_rows, Availability};
+use orphans::spawn::{namespaces_unavailable, row_argument, sibling, words};
+use orphans::stop::{docker_stop, stop, workers_in, Outcome, Plan};
+
+const USAGE: &str = "\
+usage: stop-table [--grace SECONDS] [--] COMMAND...
+
+For each COMMAND (one argument; words separated by spaces, no quoting),
+runs it as PID 1 of a new PID namespace and stops it like `docker stop -t
+GRACE` (see `stopper`), then prints a markdown table: who was running,
+who noted SIGTERM, how long the stop took, and PID 1's exit status. The
+book's programs are found first in $PATH.
+
+A COMMAND whose first word is `docker` runs the rest in a real Docker
+container instead, stopped by `docker stop`. Its image is the book's
+`orphans:VERSION` (see `orphans-image`: the book's programs built static,
+FROM scratch), built first if needed. Without a Docker
+engine such a row says so and is not run.
+
+  --grace SECONDS  time between SIGTERM and SIGKILL (default 2, at most 60)
+  -h, --help       show this help";
+
+struct Options {
+    grace: Duration,
+    rows: Vec<String>,
+}
+
+fn main() {
+    let options = parse_arguments();
+    if let Some(reason) = namespaces_unavailable() {
+        println!("*Not run here: {reason}.*");
+        return;
+    }
+    println!("| PID 1 runs | processes | noted SIGTERM | gone after | PID 1's exit status |");
+    println!("|---|---|---|---|---|");
+    let mut docker = None;
+    for row in &options.rows {
+        let mut command: Vec<OsString> = words(row).into_iter().map(OsString::from).collect();
+        let in_docker = command[0] == "docker";
+        if in_docker {
+            command.remove(0);
+        }
+        let plan = Plan {
+            container: sibling("container"),
+            ready: workers_in(&command),
+            command,
+            grace: options.grace,
+        };
+        let outcome = if !in_docker {
+            stop(&plan)
+        } else {
+            // The image is built once, for the first `docker` row.
+            let availability = docker.get_or_insert_with(|| {
+                image_for_docker_rows().unwrap_or_else(|e| fail("stop-table", 1, &e))
+            });
+            let image = match availability {
+                Availability::Ready(image) => image.reference.clone(),
+                Availability::NoEngine(reason) => {
+                    println!("| `{row}` | not run here: {reason} | | | |");
+                    continue;
+                }
+            };
+            docker_stop(&image, &plan)
+        };
+        let outcome = outcome.unwrap_or_else(|e| fail("stop-table", 1, &format!("{row}: {e}")));
+        println!("{}", table_row(row, &outcome, options.grace));
+    }
+}
+
+fn table_row(row: &str, outcome: &Outcome, grace: Duration) -> String {
+    let heard = outcome.who_heard_sigterm();
+    let how = if outcome.killed {
+        format!("SIGKILL after the {} s grace", grace.as_secs_f64())
+    } else {
+        "ended on SIGTERM".to_string()
+    };
+    let label = match row.trim_start().strip_prefix("docker ") {
+        Some(command) => format!("`{}`, under Docker", command.trim()),
+        None => format!("`{row}`"),
+    };
+    format!(
+        "| {label} | {} | {heard} | {:.2} s ({how}) | {} |",
+        outcome.running.join(", "),
+        outcome.took.as_secs_f64(),
+        describe_status(outcome.status)
+    )
+}
+
+/// 137 → "137 (SIGKILL)", as a reader wants to see it.
+fn describe_status(status: i32) -> String {
+    match nix::sys::signal::Signal::try_from(status - 128) {
+        Ok(signal) if status > 128 => format!("{status} ({})", signal.as_str()),
+        _ => status.to_string(),
+    }
+}
+
+fn parse_arguments() -> Options {
+    use lexopt::prelude::*;
+    let mut options = Options {
+        grace: Duration::from_secs(2),
+        rows: Vec::new(),
+    };
+    let mut parser = lexopt::Parser::from_env();
+    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("stop-table", error, USAGE) };
+    loop {
+        match parser.next() {
+            Ok(Some(Short('h') | Long("help"))) => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            Ok(Some(Long("grace"))) => {
+                options.grace = bounds::seconds(parser.value(), 60.0).unwrap_or_else(|e| bad(&e))
+            }
+            Ok(Some(Value(row))) => options
+                .rows
+                .push(row_argument(row, "COMMAND").unwrap_or_else(|e| bad(&e))),
+            Ok(Some(other)) => bad(&other.unexpected()),
+            Ok(None) => break,
+            Err(error) => bad(&error),
+        }
+    }
+    if options.rows.is_empty() {
+        bad(&"no command given");
+    }
+    options
+}

@@ -1,0 +1,311 @@
+//! Stopping a PID namespace from outside, the way `docker stop -t T` stops
+//! a container: SIGTERM to its PID 1, up to T seconds of grace, then
+//! SIGKILL. What comes back is what the stop looked like: how long the
+//! namespace took to die, who heard SIGTERM, and how PID 1 ended.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use orphans::journal;
+use orphans::procfs::comm;
+use orphans::spawn::{dying_with_us, path_with_siblings, shell_code};
+
+/// How a stop is done.
+pub struct Plan {
+    /// The `container` program that makes the PID namespace.
+    pub container: PathBuf,
+    /// The command that becomes PID 1 (it may start others).
+    pub command: Vec<OsString>,
+    /// How long PID 1 has between SIGTERM and SIGKILL.
+    pub grace: Duration,
+    /// How many `ready` lines the journal must hold before SIGTERM is sent.
+    pub ready: usize,
+}
+
+/// What a stop looked like.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The namespace's processes when SIGTERM was sent, PID 1 first:
+    /// command names.
+    pub running: Vec<String>,
+    /// Who noted SIGTERM in the journal: (name, PID in the namespace).
+    pub heard_sigterm: Vec<(String, i32)>,
+    /// From SIGTERM until the namespace was gone.
+    pub took: Duration,
+    /// Whether the grace ran out and SIGKILL had to be sent.
+    pub killed: bool,
+    /// PID 1's status as a shell shows it (128+N for signal N).
+    pub status: i32,
+}
+
+impl Outcome {
+    /// "nobody", or "naive-init (PID 1), worker (PID 2)".
+    pub fn who_heard_sigterm(&self) -> String {
+        if self.heard_sigterm.is_empty() {
+            return "nobody".to_string();
+        }
+        let names: Vec<String> = self
+            .heard_sigterm
+            .iter()
+            .map(|(name, pid)| format!("{name} (PID {pid})"))
+            .collect();
+        names.join(", ")
+    }
+}
+
+/// How long the workload may take to start before we give up.
+const START_PATIENCE: Duration = Duration::from_secs(5);
+/// How often we look whether the namespace is gone: the resolution of the
+/// times we report.
+const TICK: Duration = Duration::from_millis(2);
+
+// ANCHOR: stop
+/// Starts `plan.command` as PID 1 of a new namespace, waits until it is
+/// ready, and stops it as `docker stop` would.
+pub fn stop(plan: &Plan) -> Result<Outcome, String> {
+    let journal = Journal::new()?;
+    let mut container = dying_with_us(&mut Command::new(&plan.container))
+        .args(&plan.command)
+        .env(journal::VARIABLE, &journal.path)
+        .env("PATH", path_with_siblings())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", plan.container.display()))?;
+    let container_pid = container.id() as i32;
+    let found = wait_until_ready(&mut container, &journal.path, plan.ready, || {
+        pid1_of_container(container_pid)
+    });
+    let pid1 = match found {
+        Ok(pid1) => pid1,
+        Err(e) => {
+            let _ = container.kill();
+            let _ = container.wait();
+            return Err(e);
+        }
+    };
+    let running = namespace_processes(pid1);
+
+    // What `docker stop` does: SIGTERM to PID 1 only, then a grace period.
+    let sigterm_sent = Instant::now();
+    let _ = kill(pid1, Signal::SIGTERM);
+    let mut ended = wait_until(&mut container, sigterm_sent + plan.grace);
+    let killed = ended.is_none();
+    if killed {
+        // SIGKILL from outside the namespace reaches even PID 1, and when
+        // PID 1 dies the kernel kills everyone else in the namespace.
+        let _ = kill(pid1, Signal::SIGKILL);
+        ended = wait_until(&mut container, Instant::now() + START_PATIENCE);
+    }
+    let took = sigterm_sent.elapsed();
+    let status = ended.ok_or("the namespace survived SIGKILL")?;
+    Ok(Outcome {
+        running,
+        heard_sigterm: journal.entries("sigterm"),
+        took,
+        killed,
+        status: shell_code(status),
+    })
+}
+// ANCHOR_END: stop
+
+// ANCHOR: docker
+/// The same stop done by a real Docker engine: `plan.command` runs in a
+/// container of `image`, and `docker stop -t GRACE` stops it (the grace
+/// rounded to whole seconds, all that `docker stop` takes). The journal's
+/// directory is mounted into the container.
+pub fn docker_stop(image: &str, plan: &Plan) -> Result<Outcome, String> {
+    let journal = Journal::new()?;
+    let name = journal.name();
+    let mut run = dying_with_us(&mut Command::new("docker"))
+        .args(["run", "--rm", "--name", &name, "--volume"])
+        .arg(format!("{}:/journal", journal.dir.display()))
+        .arg("--env")
+        .arg(format!("{}=/journal/journal", journal::VARIABLE))
+        .arg(image)
+        .args(&plan.command)
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run docker: {e}"))?;
+    let found = wait_until_ready(&mut run, &journal.path, plan.ready, || docker_pid1(&name));
+    let pid1 = match found {
+        Ok(pid1) => pid1,
+        Err(e) => {
+            let _ = Command::new("docker")
+                .args(["rm", "--force", &name])
+                .output();
+            let _ = run.wait();
+            return Err(e);
+        }
+    };
+    let running = namespace_processes(pid1);
+    let grace = plan.grace.as_secs_f64().round() as u64;
+    let sigterm_sent = Instant::now();
+    // `docker stop` returns once the container has stopped.
+    let stopped = Command::new("docker")
+        .args(["stop", "--time", &grace.to_string(), &name])
+        .output();
+    let took = sigterm_sent.elapsed();
+    stopped.map_err(|e| format!("docker stop: {e}"))?;
+    // `docker run` exits with the status of the container's PID 1.
+    let status = wait_until(&mut run, Instant::now() + START_PATIENCE)
+        .ok_or("docker run did not end after docker stop")?;
+    Ok(Outcome {
+        running,
+        heard_sigterm: journal.entries("sigterm"),
+        took,
+        // `docker stop` does not say whether it had to send SIGKILL; a stop
+        // that lasted the whole grace period did.
+        killed: took >= Duration::from_secs(grace),
+        status: shell_code(status),
+    })
+}
+// ANCHOR_END: docker
+
+/// The host PID of the PID 1 of the running container `name`.
+fn docker_pid1(name: &str) -> Option<i32> {
+    let output = Command::new("docker")
+        .args(["inspect", "--format", "{{.State.Pid}}", name])
+        .output()
+        .ok()?;
+    let pid: i32 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .ok()?;
+    (pid > 0).then_some(pid)
+}
+
+/// How many `worker`s a command line runs: each says when it is ready, so
+/// this is the default number of `ready` lines to wait for.
+pub fn workers_in(command: &[OsString]) -> usize {
+    command
+        .iter()
+        .filter(|word| Path::new(word).file_name() == Some("worker".as_ref()))
+        .count()
+}
+
+/// Waits until `ready` processes have said in the journal that they are
+/// ready, and `find_pid1` names PID 1 (as we see it, from outside). Fails
+/// if `starter` (the process that runs the namespace) ends first.
+fn wait_until_ready(
+    starter: &mut Child,
+    journal: &Path,
+    ready: usize,
+    find_pid1: impl Fn() -> Option<i32>,
+) -> Result<Pid, String> {
+    let deadline = Instant::now() + START_PATIENCE;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = starter.try_wait() {
+            return Err(format!(
+                "the workload ended before it was stopped ({status})"
+            ));
+        }
+        let ready_count = journal::read(journal)
+            .iter()
+            .filter(|e| e.event == "ready")
+            .count();
+        if let Some(pid1) = (ready_count >= ready).then(&find_pid1).flatten() {
+            return Ok(Pid::from_raw(pid1));
+        }
+        std::thread::sleep(TICK);
+    }
+    Err(format!(
+        "the workload was not ready within {} s ({ready} 'ready' lines expected)",
+        START_PATIENCE.as_secs()
+    ))
+}
+
+/// PID 1 of the namespace of `container`, once it runs the command: the
+/// only child of `container`, no longer named after it.
+fn pid1_of_container(container: i32) -> Option<i32> {
+    let pid1 = first_child_of(container)?;
+    comm(pid1)
+        .is_some_and(|name| name != "container")
+        .then_some(pid1)
+}
+
+/// Waits for `child` to exit until `deadline`; `None` if it is still running.
+fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(TICK);
+    }
+}
+
+/// The first child of `pid` (`/proc/PID/task/PID/children`, proc(5)).
+fn first_child_of(pid: i32) -> Option<i32> {
+    children_of(pid).into_iter().next()
+}
+
+/// The children of every thread of `pid`.
+fn children_of(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|pid| pid.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
+}
+
+/// The command names of `pid1` and all its descendants, PID 1 first.
+fn namespace_processes(pid1: Pid) -> Vec<String> {
+    let mut found = vec![pid1.as_raw()];
+    let mut next = 0;
+    while next < found.len() {
+        found.extend(children_of(found[next]));
+        next += 1;
+    }
+    found.into_iter().filter_map(comm).collect()
+}
+
+/// A journal file in a fresh temporary directory, removed when dropped.
+struct Journal {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl Journal {
+    fn new() -> Result<Journal, String> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("orphans-stop-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        let path = dir.join("journal");
+        Ok(Journal { dir, path })
+    }
+
+    /// A name for things that belong to this stop: `orphans-stop-PID-N`.
+    fn name(&self) -> String {
+        self.dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    }
+
+    /// (name, PID) of every entry for `event`.
+    fn entries(&self, event: &str) -> Vec<(String, i32)> {
+        journal::read(&self.path)
+            .into_iter()
+            .filter(|entry| entry.event == event)
+            .map(|entry| (entry.name, entry.pid))
+            .collect()
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

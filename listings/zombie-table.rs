@@ -1,0 +1,209 @@
+//! `zombie-table`: runs `orphan-maker` under several PID 1 programs, each in
+//! a new PID namespace, and prints one markdown table row per PID 1: how
+//! many zombies the orphans left behind.
+
+use std::process::Command;
+
+use orphans::bounds;
+use orphans::cli::{fail, usage_error};
+use orphans::image::{image_for_docker_rows, Availability};
+use orphans::spawn::{
+    dying_with_us, namespaces_unavailable, path_with_siblings, row_argument, sibling, words,
+};
+use serde_json::Value;
+
+const USAGE: &str = "\
+usage: zombie-table [-n N] [--settle SECONDS] [--pids-limit N] [--] PID1...
+
+For each PID1 (one argument: a command line, words separated by spaces,
+no quoting), runs `container PID1 orphan-maker -n N`, so that PID1 is PID 1
+of a new PID namespace and orphan-maker its child, and prints a markdown
+table of the zombies left once the N orphans have exited, and of the first
+fork that failed, if one did. A PID1 of `-` runs orphan-maker itself as
+PID 1. The book's programs are found first in $PATH.
+
+A PID1 whose first word is `docker` runs the rest (or `-`) in a real Docker
+container instead, of the book's image `orphans:VERSION` (see `orphans-image`:
+the book's programs built static, FROM scratch), built first if needed. Without a Docker engine such a row says so.
+
+  -n N              orphans per row (default 5, at most 100)
+  --settle SECONDS  how long PID 1 gets to reap them (default 0.5, at most 5)
+  --pids-limit N    for `docker` rows: docker run --pids-limit N
+  -h, --help        show this help";
+
+struct Options {
+    orphans: u32,
+    settle: String,
+    pids_limit: Option<u32>,
+    rows: Vec<String>,
+}
+
+fn main() {
+    let options = parse_arguments();
+    if let Some(reason) = namespaces_unavailable() {
+        println!("*Not run here: {reason}.*");
+        return;
+    }
+    println!(
+        "| PID 1 | orphans that exited | zombies left | the zombies' parent | a fork failed |"
+    );
+    println!("|---|---|---|---|---|");
+    let mut docker = None;
+    for row in &options.rows {
+        let mut pid1 = words(row);
+        let command = if pid1[0] == "docker" {
+            pid1.remove(0);
+            // The image is built once, for the first `docker` row.
+            let availability = docker.get_or_insert_with(|| {
+                image_for_docker_rows().unwrap_or_else(|e| fail("zombie-table", 1, &e))
+            });
+            match availability {
+                Availability::Ready(image) => in_docker(&pid1, &image.reference, &options),
+                Availability::NoEngine(reason) => {
+                    println!(
+                        "| {} | not run here: {reason} | | | |",
+                        label(row, &options)
+                    );
+                    continue;
+                }
+            }
+        } else {
+            in_container(&pid1)
+        };
+        let report = run_row(command, &options)
+            .unwrap_or_else(|e| fail("zombie-table", 1, &format!("{row}: {e}")));
+        println!("{}", table_row(&label(row, &options), &report));
+    }
+}
+
+/// `container PID1...`, the start of a row's command line.
+fn in_container(pid1: &[String]) -> Command {
+    let mut command = Command::new(sibling("container"));
+    command.args(pid1.iter().filter(|word| *word != "-"));
+    command
+}
+
+/// `docker run --rm [--pids-limit N] IMAGE PID1...`.
+fn in_docker(pid1: &[String], image: &str, options: &Options) -> Command {
+    let mut command = Command::new("docker");
+    command.args(["run", "--rm"]);
+    if let Some(limit) = options.pids_limit {
+        command.args(["--pids-limit", &limit.to_string()]);
+    }
+    command.arg(image);
+    command.args(pid1.iter().filter(|word| *word != "-"));
+    command
+}
+
+/// Runs one row: `command` followed by `orphan-maker -n N --format json`.
+fn run_row(mut command: Command, options: &Options) -> Result<Value, String> {
+    command.args([
+        "orphan-maker",
+        "--format",
+        "json",
+        "--settle",
+        &options.settle,
+    ]);
+    command.args(["-n", &options.orphans.to_string()]);
+    let output = dying_with_us(&mut command)
+        .env("PATH", path_with_siblings())
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("orphan-maker's report: {e}"))
+}
+
+/// How a row is named in the table.
+fn label(row: &str, options: &Options) -> String {
+    let mut pid1 = words(row);
+    let docker = pid1[0] == "docker";
+    if docker {
+        pid1.remove(0);
+    }
+    let mut label = match pid1.join(" ").as_str() {
+        "-" | "" => "none: `orphan-maker` itself".to_string(),
+        command => format!("`{command}`"),
+    };
+    if docker {
+        label += ", under Docker";
+        if let Some(limit) = options.pids_limit {
+            label += &format!(" with `--pids-limit {limit}`");
+        }
+    }
+    label
+}
+
+fn table_row(label: &str, report: &Value) -> String {
+    let zombies = report["zombies"]
+        .as_array()
+        .map_or(&[][..], |z| z.as_slice());
+    let mut parents: Vec<String> = zombies
+        .iter()
+        .map(|z| {
+            format!(
+                "PID {} ({})",
+                z["parent"],
+                z["parent_comm"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    parents.dedup();
+    let parents = if parents.is_empty() {
+        "-".to_string()
+    } else {
+        parents.join(", ")
+    };
+    let orphans = report["orphans"].as_array().map_or(0, Vec::len);
+    let failure = report["fork_failure"].as_str().unwrap_or("no");
+    format!(
+        "| {label} | {orphans} | {} | {parents} | {failure} |",
+        zombies.len()
+    )
+}
+
+fn parse_arguments() -> Options {
+    use lexopt::prelude::*;
+    let mut options = Options {
+        orphans: 5,
+        settle: "0.5".into(),
+        pids_limit: None,
+        rows: Vec::new(),
+    };
+    let mut parser = lexopt::Parser::from_env();
+    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("zombie-table", error, USAGE) };
+    loop {
+        match parser.next() {
+            Ok(Some(Short('h') | Long("help"))) => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            Ok(Some(Short('n'))) => {
+                options.orphans = bounds::count(parser.value(), 1, 100).unwrap_or_else(|e| bad(&e))
+            }
+            Ok(Some(Long("settle"))) => {
+                let settle = bounds::seconds(parser.value(), 5.0).unwrap_or_else(|e| bad(&e));
+                options.settle = settle.as_secs_f64().to_string();
+            }
+            Ok(Some(Long("pids-limit"))) => {
+                let limit = bounds::count(parser.value(), 1, 100_000).unwrap_or_else(|e| bad(&e));
+                options.pids_limit = Some(limit);
+            }
+            Ok(Some(Value(row))) => options
+                .rows
+                .push(row_argument(row, "PID1").unwrap_or_else(|e| bad(&e))),
+            Ok(Some(other)) => bad(&other.unexpected()),
+            Ok(None) => break,
+            Err(error) => bad(&error),
+        }
+    }
+    if options.rows.is_empty() {
+        bad(&"no PID1 given");
+    }
+    options
+}

@@ -1,0 +1,220 @@
+//! Chapter 8: orphans that exit under a PID 1 that never reaps them stay
+//! zombies; under one that reaps, none are left.
+
+mod common;
+
+use std::process::Command;
+
+use common::{run, skip_without_docker, skip_without_namespaces};
+use serde_json::Value;
+
+const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
+const NAIVE_INIT: &str = env!("CARGO_BIN_EXE_naive-init");
+const ORPHAN_MAKER: &str = env!("CARGO_BIN_EXE_orphan-maker");
+const ZOMBIE_TABLE: &str = env!("CARGO_BIN_EXE_zombie-table");
+
+/// Set (to a JSON array: the command) when this test binary is started as
+/// the reaping stand-in below.
+const STAND_IN: &str = "ORPHANS_TEST_REAPING_STAND_IN";
+
+/// The JSON report of `orphan-maker` in the stdout of `command`: the line
+/// that starts with `{` (the stand-in's test harness prints other lines).
+fn report_of(command: &mut Command) -> Value {
+    let output = command.output().expect("run container");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "failed with {}: {stdout}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON report in: {stdout}"));
+    serde_json::from_str(line).expect("orphan-maker's JSON")
+}
+
+/// `orphan-maker -n N --format json` after the PID 1 words `pid1`.
+fn under(pid1: &[&str], orphans: u32) -> Command {
+    let mut command = Command::new(CONTAINER);
+    command
+        .args(pid1)
+        .args([ORPHAN_MAKER, "--format", "json", "-n"]);
+    command.arg(orphans.to_string());
+    command
+}
+
+/// The PIDs in `report[key]` (numbers, or objects with a "pid").
+fn pids(report: &Value, key: &str) -> Vec<i64> {
+    let mut pids: Vec<i64> = report[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} in {report}"))
+        .iter()
+        .map(|v| v.as_i64().or_else(|| v["pid"].as_i64()).expect("a PID"))
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+#[test]
+fn a_naive_pid_1_leaves_exactly_one_zombie_per_orphan() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    let report = report_of(&mut under(&[NAIVE_INIT], 4));
+    assert_eq!(pids(&report, "orphans").len(), 4, "{report}");
+    assert_eq!(
+        pids(&report, "zombies"),
+        pids(&report, "orphans"),
+        "every orphan, and nothing else, is a zombie: {report}"
+    );
+    for zombie in report["zombies"].as_array().expect("zombies") {
+        assert_eq!(zombie["parent"], 1, "adopted by PID 1: {report}");
+        assert_eq!(zombie["parent_comm"], "naive-init");
+    }
+}
+
+#[test]
+fn a_workload_that_is_its_own_pid_1_keeps_its_zombies_too() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    let report = report_of(&mut under(&[], 3));
+    assert_eq!(pids(&report, "zombies"), pids(&report, "orphans"));
+    assert_eq!(report["pid1_comm"], "orphan-maker");
+}
+
+#[test]
+fn a_reaping_pid_1_leaves_no_zombie() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    let me = std::env::current_exe().expect("test binary");
+    let workload = [ORPHAN_MAKER, "--format", "json", "-n", "4"];
+    let mut command = Command::new(CONTAINER);
+    command
+        .arg(me)
+        .args(["the_reaping_stand_in", "--exact", "--nocapture"])
+        .env(STAND_IN, serde_json::to_string(&workload).expect("JSON"));
+    let report = report_of(&mut command);
+    assert_eq!(pids(&report, "orphans").len(), 4, "{report}");
+    assert_eq!(pids(&report, "zombies"), Vec::<i64>::new(), "{report}");
+}
+
+/// Not a test of its own: when [`STAND_IN`] is set, this test binary acts as
+/// a reaping PID 1, a stand-in for the book's `subreaper` (built elsewhere):
+/// it runs the command and reaps every child it gets until none is left,
+/// then exits with the command's status. Otherwise it does nothing.
+#[test]
+fn the_reaping_stand_in() {
+    let Ok(command) = std::env::var(STAND_IN) else {
+        return;
+    };
+    let command: Vec<String> = serde_json::from_str(&command).expect("a JSON array");
+    nix::sys::prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
+    let child = Command::new(&command[0])
+        .args(&command[1..])
+        .spawn()
+        .expect("start the command");
+    let child = nix::unistd::Pid::from_raw(child.id() as i32);
+    let mut code = 1;
+    // wait(2) for any child, until ECHILD: orphans included.
+    while let Ok(status) = nix::sys::wait::wait() {
+        if status.pid() == Some(child) {
+            code = orphans::status::shell_status(status).unwrap_or(1);
+        }
+    }
+    std::process::exit(code);
+}
+
+#[test]
+fn the_table_has_a_row_per_pid_1_with_its_zombies() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    let output = run(
+        ZOMBIE_TABLE,
+        &["-n", "2", "--settle", "0.1", "naive-init", "-"],
+    );
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{table}");
+    let rows: Vec<&str> = table.lines().skip(2).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert!(
+        rows[0].starts_with("| `naive-init` | 2 | 2 | PID 1 (naive-init) |"),
+        "{table}"
+    );
+    assert!(
+        rows[1].contains("| 2 | 2 | PID 1 (orphan-maker) |"),
+        "{table}"
+    );
+}
+
+#[test]
+fn under_a_pids_limit_the_zombies_make_fork_fail() {
+    if skip_without_namespaces(CONTAINER) || skip_without_docker() {
+        return;
+    }
+    // Builds the image of the book's programs first (static, FROM scratch).
+    let output = run(
+        ZOMBIE_TABLE,
+        &["-n", "30", "--pids-limit", "12", "docker naive-init"],
+    );
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{table}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = table.lines().nth(2).unwrap_or_default();
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert!(
+        cells[1].starts_with("`naive-init`, under Docker"),
+        "{table}"
+    );
+    let (orphans, zombies): (u32, u32) = (
+        cells[2].parse().expect("orphans"),
+        cells[3].parse().expect("zombies"),
+    );
+    assert!(orphans < 30, "the limit stopped the orphans: {table}");
+    assert_eq!(zombies, orphans, "{table}");
+    assert!(
+        cells[5].contains("EAGAIN"),
+        "fork failed with EAGAIN: {table}"
+    );
+}
+
+#[test]
+fn bad_input_gives_a_clear_error() {
+    for (program, args, message) in [
+        (ORPHAN_MAKER, &["-n", "0"][..], "whole number"),
+        (ORPHAN_MAKER, &["--format", "xml"][..], "text or json"),
+        (ORPHAN_MAKER, &["extra"][..], "unexpected"),
+        (NAIVE_INIT, &[][..], "no command given"),
+        (NAIVE_INIT, &["--bogus", "true"][..], "--bogus"),
+        (ZOMBIE_TABLE, &[][..], "no PID1 given"),
+        (
+            ZOMBIE_TABLE,
+            &["--settle", "x", "naive-init"][..],
+            "seconds",
+        ),
+    ] {
+        let output = run(program, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{program} {args:?}: {stderr}"
+        );
+        assert!(stderr.contains(message), "{program} {args:?}: {stderr}");
+    }
+    assert_eq!(
+        run(NAIVE_INIT, &["/no/such/program"]).status.code(),
+        Some(127)
+    );
+    assert_eq!(
+        run(NAIVE_INIT, &["sh", "-c", "exit 5"]).status.code(),
+        Some(5)
+    );
+}
