@@ -12,13 +12,10 @@ const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
 const NAIVE_INIT: &str = env!("CARGO_BIN_EXE_naive-init");
 const ORPHAN_MAKER: &str = env!("CARGO_BIN_EXE_orphan-maker");
 const ZOMBIE_TABLE: &str = env!("CARGO_BIN_EXE_zombie-table");
-
-/// Set (to a JSON array: the command) when this test binary is started as
-/// the reaping stand-in below.
-const STAND_IN: &str = "ORPHANS_TEST_REAPING_STAND_IN";
+const SUBREAPER: &str = env!("CARGO_BIN_EXE_subreaper");
 
 /// The JSON report of `orphan-maker` in the stdout of `command`: the line
-/// that starts with `{` (the stand-in's test harness prints other lines).
+/// that starts with `{`.
 fn report_of(command: &mut Command) -> Value {
     let output = command.output().expect("run container");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -90,42 +87,11 @@ fn a_reaping_pid_1_leaves_no_zombie() {
     if skip_without_namespaces(CONTAINER) {
         return;
     }
-    let me = std::env::current_exe().expect("test binary");
-    let workload = [ORPHAN_MAKER, "--format", "json", "-n", "4"];
     let mut command = Command::new(CONTAINER);
-    command
-        .arg(me)
-        .args(["the_reaping_stand_in", "--exact", "--nocapture"])
-        .env(STAND_IN, serde_json::to_string(&workload).expect("JSON"));
+    command.args([SUBREAPER, ORPHAN_MAKER, "--format", "json", "-n", "4"]);
     let report = report_of(&mut command);
     assert_eq!(pids(&report, "orphans").len(), 4, "{report}");
     assert_eq!(pids(&report, "zombies"), Vec::<i64>::new(), "{report}");
-}
-
-/// Not a test of its own: when [`STAND_IN`] is set, this test binary acts as
-/// a reaping PID 1, a stand-in for the book's `subreaper` (built elsewhere):
-/// it runs the command and reaps every child it gets until none is left,
-/// then exits with the command's status. Otherwise it does nothing.
-#[test]
-fn the_reaping_stand_in() {
-    let Ok(command) = std::env::var(STAND_IN) else {
-        return;
-    };
-    let command: Vec<String> = serde_json::from_str(&command).expect("a JSON array");
-    nix::sys::prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
-    let child = Command::new(&command[0])
-        .args(&command[1..])
-        .spawn()
-        .expect("start the command");
-    let child = nix::unistd::Pid::from_raw(child.id() as i32);
-    let mut code = 1;
-    // wait(2) for any child, until ECHILD: orphans included.
-    while let Ok(status) = nix::sys::wait::wait() {
-        if status.pid() == Some(child) {
-            code = orphans::status::shell_status(status).unwrap_or(1);
-        }
-    }
-    std::process::exit(code);
 }
 
 #[test]
