@@ -9,6 +9,7 @@
 extern crate self as orphans;
 
 pub mod cli;
+pub mod init;
 pub mod process;
 pub mod procfs;
 pub mod report;
