@@ -107,7 +107,10 @@ fn become_a_reaper(options: &Options, log: Log) {
 fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
     match spawn(&options.command, signals.original_mask, terminal()) {
         Ok(pid) => {
-            log.info(format_args!("started {:?} as {pid}", options.command));
+            log.info(format_args!(
+                "started {} as {pid}",
+                options.command[0].to_string_lossy()
+            ));
             pid
         }
         Err(error) => {

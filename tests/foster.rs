@@ -380,3 +380,33 @@ while :; do sleep 0.05; done"#;
     assert!(rest.contains("got INT"), "{rest}");
     let _ = script.wait();
 }
+
+/// How many times process `pid` has gone to sleep and been woken up
+/// (`voluntary_ctxt_switches` in `/proc/PID/status`, proc(5)).
+fn wake_ups(pid: Pid) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|count| count.trim().parse().ok())
+        .expect("a voluntary_ctxt_switches line")
+}
+
+#[test]
+fn an_idle_foster_never_wakes_up() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    let session = Session::start(&["sh", "-c", "echo ready; exec sleep 3"]);
+    std::thread::sleep(Duration::from_millis(200));
+    let before = wake_ups(session.foster);
+    // tini would wake up once here: it polls with a one-second timeout.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        wake_ups(session.foster),
+        before,
+        "foster woke up while idle"
+    );
+    session.signal(Signal::SIGTERM);
+    assert_eq!(session.finish(), Some(143));
+}
