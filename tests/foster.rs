@@ -410,3 +410,117 @@ fn an_idle_foster_never_wakes_up() {
     session.signal(Signal::SIGTERM);
     assert_eq!(session.finish(), Some(143));
 }
+
+/// A `FROM scratch` image with nothing but busybox, built once per test
+/// run; `None` (after printing `skipped: …`) without Docker or busybox.
+fn busybox_image() -> Option<&'static str> {
+    const IMAGE: &str = "orphans-foster-test:local";
+    if common::skip_without_docker() {
+        return None;
+    }
+    let busybox = std::path::Path::new("/bin/busybox");
+    if common::skip_unless(
+        "ORPHANS_REQUIRE_DOCKER",
+        (!busybox.exists()).then(|| "no /bin/busybox (Debian: busybox-static)".to_string()),
+    ) {
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("foster-image-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("make a build directory");
+    std::fs::copy(busybox, dir.join("busybox")).expect("copy busybox");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\n",
+    )
+    .expect("write a Dockerfile");
+    let build = run(
+        "docker",
+        &["build", "-q", "-t", IMAGE, dir.to_str().expect("UTF-8")],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        build.status.success(),
+        "docker build: {}",
+        text(&build.stderr)
+    );
+    Some(IMAGE)
+}
+
+/// `docker run` arguments that make this build of foster the entrypoint.
+/// It is linked against the host's libc, so the host's libraries are
+/// mounted too (the book's image uses the static build instead).
+fn foster_entrypoint(out: &std::path::Path) -> Vec<String> {
+    let out = format!("{}:/out", out.display());
+    let foster = format!("{FOSTER}:/sbin/foster:ro");
+    [
+        "-v",
+        "/lib:/lib:ro",
+        "-v",
+        "/lib64:/lib64:ro",
+        "-v",
+        &foster,
+        "-v",
+        &out,
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain(["--entrypoint".into(), "/sbin/foster".into()])
+    .collect()
+}
+
+#[test]
+fn under_docker_a_setsid_grandchild_gets_sigterm_before_the_end() {
+    let Some(image) = busybox_image() else { return };
+    let out = std::env::temp_dir().join(format!("foster-docker-{}", std::process::id()));
+    std::fs::create_dir_all(&out).expect("make a shared directory");
+    let script = r#"/bin/busybox setsid /bin/busybox sh -c 'trap "echo TERM > /out/got; exit 0" TERM; echo > /out/ready; while :; do /bin/busybox sleep 0.05; done' &
+until [ -e /out/ready ]; do /bin/busybox sleep 0.01; done
+exit 3"#;
+    let mut args: Vec<String> = vec!["run".into(), "--rm".into()];
+    args.extend(foster_entrypoint(&out));
+    args.extend([image, "--", "/bin/busybox", "sh", "-c", script].map(String::from));
+    let output = Command::new("timeout")
+        .args(["-s", "KILL", LIMIT, "docker"])
+        .args(&args)
+        .output()
+        .expect("run docker");
+    let got = std::fs::read_to_string(out.join("got")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&out);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert_eq!(
+        got.trim(),
+        "TERM",
+        "the setsid'd process should get SIGTERM"
+    );
+}
+
+#[test]
+fn under_docker_docker_stop_reaches_the_command_through_foster() {
+    let Some(image) = busybox_image() else { return };
+    let out = std::env::temp_dir().join(format!("foster-stop-{}", std::process::id()));
+    std::fs::create_dir_all(&out).expect("make a shared directory");
+    let name = format!("foster-stop-{}", std::process::id());
+    let mut args: Vec<String> = vec!["run".into(), "-d".into(), "--name".into(), name.clone()];
+    args.extend(foster_entrypoint(&out));
+    args.extend([image, "--", "/bin/busybox", "sleep", "1000"].map(String::from));
+    let started = run(
+        "docker",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(started.status.success(), "{}", text(&started.stderr));
+    // Without forwarding, `docker stop` would SIGKILL after its timeout
+    // and the container would exit 137.
+    let stop = run("docker", &["stop", "-t", "20", &name]);
+    let code = run(
+        "docker",
+        &["inspect", "--format", "{{.State.ExitCode}}", &name],
+    );
+    let _ = run("docker", &["rm", "-f", &name]);
+    let _ = std::fs::remove_dir_all(&out);
+    assert!(stop.status.success(), "{}", text(&stop.stderr));
+    assert_eq!(
+        text(&code.stdout).trim(),
+        "143",
+        "sleep should die of the forwarded SIGTERM"
+    );
+}
