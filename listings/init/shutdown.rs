@@ -1,7 +1,8 @@
 //! The grace shutdown: what foster does after the command has exited and
-//! before it exits itself. None of tini, dumb-init and catatonit does this:
-//! they exit at once, and the processes left behind are either killed with
-//! SIGKILL by the kernel (when the init was PID 1) or left running.
+//! before it exits itself. tini and catatonit exit at once; dumb-init sends
+//! SIGTERM to the command's process group on its way out, but waits for
+//! nobody. The processes left behind are then killed with SIGKILL by the
+//! kernel (when the init was PID 1) or left running.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
