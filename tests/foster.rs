@@ -524,3 +524,38 @@ fn under_docker_docker_stop_reaches_the_command_through_foster() {
         "sleep should die of the forwarded SIGTERM"
     );
 }
+
+/// Starts foster with `args` in the background of a shell that exits soon
+/// after (once foster has had time to set itself up: prctl(2) only arms
+/// the signal for a parent that dies later), and returns foster's PID.
+fn foster_whose_parent_exits(args: &str) -> i32 {
+    let line = format!("{FOSTER} {args} >/dev/null 2>&1 & echo $!; sleep 0.5");
+    let output = run("sh", &["-c", &line]);
+    text(&output.stdout).trim().parse().expect("foster's PID")
+}
+
+/// Whether `pid` is still a live process (not gone, not a zombie), after
+/// giving it up to two seconds to die.
+fn still_alive_after_a_while(pid: i32) -> bool {
+    for _ in 0..200 {
+        match orphans::procfs::state(pid) {
+            None | Some('Z') => return false,
+            Some(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    true
+}
+
+#[test]
+fn dash_p_gives_foster_a_signal_when_its_parent_dies() {
+    // `sleep 3`: whatever happens to foster, its command ends on its own.
+    let with_p = foster_whose_parent_exits("-p SIGKILL --grace 0 sleep 3");
+    assert!(
+        !still_alive_after_a_while(with_p),
+        "foster outlived its parent despite -p"
+    );
+    let without = foster_whose_parent_exits("--grace 0 sleep 3");
+    let alive = still_alive_after_a_while(without);
+    let _ = kill(Pid::from_raw(without), Signal::SIGKILL);
+    assert!(alive, "without -p, foster should outlive its parent");
+}
