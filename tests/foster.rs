@@ -559,3 +559,35 @@ fn dash_p_gives_foster_a_signal_when_its_parent_dies() {
     let _ = kill(Pid::from_raw(without), Signal::SIGKILL);
     assert!(alive, "without -p, foster should outlive its parent");
 }
+
+#[test]
+fn a_parent_that_ignores_sigchld_does_not_blind_foster() {
+    use std::os::unix::process::CommandExt;
+    // An ignored SIGCHLD survives exec; with it the kernel would reap the
+    // command itself and foster would wait for it forever.
+    let mut command = Command::new(FOSTER);
+    command.args(["sh", "-c", "exit 3"]);
+    // SAFETY: between fork and exec, only sigaction(2), which is
+    // async-signal-safe; SIG_IGN installs no handler.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::signal::signal(Signal::SIGCHLD, nix::sys::signal::SigHandler::SigIgn)?;
+            Ok(())
+        });
+    }
+    let mut foster = command.spawn().expect("start foster");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = foster.try_wait().expect("wait for foster") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = foster.kill();
+            let _ = foster.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let status = status.expect("foster never saw its command exit");
+    assert_eq!(status.code(), Some(3));
+}

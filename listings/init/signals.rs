@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
+use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::AsFd;
 
@@ -50,6 +50,13 @@ impl Signals {
             Some(&wanted),
             Some(&mut original_mask),
         )?;
+        // A parent may have left SIGCHLD *ignored*, and that survives
+        // execve(2). Then the kernel reaps foster's children itself and
+        // their statuses are lost (wait(2), NOTES): foster would never
+        // learn that the command exited. Back to the default action.
+        // SAFETY: SIG_DFL installs no handler, so no code of ours can run
+        // in a signal context.
+        unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) }?;
         let fd = SignalFd::with_flags(&wanted, SfdFlags::SFD_CLOEXEC)?;
         Ok(Signals { fd, original_mask })
     }
