@@ -53,7 +53,13 @@ impl Session {
     /// Starts foster as PID 1 with `args` and waits for the command to
     /// print `ready`.
     fn start(args: &[&str]) -> Session {
+        Session::start_with(args, &[])
+    }
+
+    /// Like [`Session::start`], with environment variables for foster.
+    fn start_with(args: &[&str], vars: &[(&str, &str)]) -> Session {
         let mut child = foster_command(true, args)
+            .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .expect("start foster");
@@ -81,6 +87,17 @@ impl Session {
 
     fn signal(&self, signal: Signal) {
         kill(self.foster, signal).expect("signal foster");
+    }
+
+    /// Sends signal `number` (a real-time one, say, which nix's `Signal`
+    /// cannot name) with the shell's kill.
+    fn signal_number(&self, number: i32) {
+        let sent = run("sh", &["-c", &format!("kill -{number} {}", self.foster)]);
+        assert!(
+            sent.status.success(),
+            "kill -{number}: {}",
+            text(&sent.stderr)
+        );
     }
 
     fn finish(mut self) -> Option<i32> {
@@ -154,6 +171,7 @@ fn bad_flags_give_a_message_the_usage_and_2() {
 /// A shell that prints the name of each signal it gets; TERM also ends it.
 const RECORDER: &str = r#"
 for s in HUP INT QUIT USR1 USR2 WINCH CONT; do trap "echo $s" $s; done
+trap 'echo RT40' 40
 trap 'echo TERM; exit 0' TERM
 echo ready
 while :; do sleep 0.05; done
@@ -166,13 +184,16 @@ fn signals_are_forwarded_to_the_command() {
     }
     let mut session = Session::start(&["sh", "-c", RECORDER]);
     use Signal::*;
-    for signal in [
-        SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTERM,
-    ] {
+    for signal in [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT] {
         session.signal(signal);
         let name = signal.as_str().trim_start_matches("SIG");
         assert_eq!(session.line(), name, "the command did not get {signal}");
     }
+    // A real-time signal (SIGRTMIN+6 with glibc).
+    session.signal_number(40);
+    assert_eq!(session.line(), "RT40");
+    session.signal(SIGTERM);
+    assert_eq!(session.line(), "TERM");
     assert_eq!(session.finish(), Some(0));
 }
 
@@ -192,22 +213,51 @@ fn dash_r_rewrites_or_drops_signals() {
     assert_eq!(session.finish(), Some(0));
 }
 
+/// The outer shell waits for the inner one, which only ends if USR1
+/// reaches it too.
+const GROUP_SCRIPT: &str = r#"
+trap 'echo outer USR1' USR1
+sh -c 'trap "echo inner USR1; exit 0" USR1; echo ready; while :; do sleep 0.05; done'
+"#;
+
 #[test]
 fn dash_g_reaches_a_grandchild_in_the_group() {
     if skip_without_namespaces(CONTAINER) {
         return;
     }
-    // The outer shell waits for the inner one, which only ends if USR1
-    // reaches it too.
-    let script = r#"
-trap 'echo outer USR1' USR1
-sh -c 'trap "echo inner USR1; exit 0" USR1; echo ready; while :; do sleep 0.05; done'
-"#;
-    let mut session = Session::start(&["-g", "sh", "-c", script]);
+    let mut session = Session::start(&["-g", "sh", "-c", GROUP_SCRIPT]);
     session.signal(Signal::SIGUSR1);
     assert_eq!(session.line(), "inner USR1");
     assert_eq!(session.line(), "outer USR1");
     assert_eq!(session.finish(), Some(0));
+}
+
+#[test]
+fn tini_kill_process_group_means_dash_g() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    let vars = [("TINI_KILL_PROCESS_GROUP", "1")];
+    let mut session = Session::start_with(&["sh", "-c", GROUP_SCRIPT], &vars);
+    session.signal(Signal::SIGUSR1);
+    assert_eq!(session.line(), "inner USR1");
+    assert_eq!(session.finish(), Some(0));
+}
+
+#[test]
+fn without_dash_g_only_the_command_gets_the_signal() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    let mut session = Session::start(&["sh", "-c", GROUP_SCRIPT]);
+    session.signal(Signal::SIGUSR1);
+    // SIGTERM kills the outer shell (it has no trap for it); foster's grace
+    // shutdown then stops the inner one. Neither prints "inner USR1".
+    session.signal(Signal::SIGTERM);
+    let rest: Vec<String> =
+        std::iter::from_fn(|| Some(session.line()).filter(|l| !l.is_empty())).collect();
+    assert!(!rest.contains(&"inner USR1".to_string()), "{rest:?}");
+    let _ = session.finish();
 }
 
 #[test]
