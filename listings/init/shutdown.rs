@@ -82,7 +82,10 @@ fn signal_everyone(number: i32, log: Log) -> String {
         // ESRCH: it died since we looked; nothing to do.
         let _ = send(pid, number);
     }
-    format!("{} descendants", descendants.len())
+    match descendants.len() {
+        1 => "1 descendant".into(),
+        n => format!("{n} descendants"),
+    }
 }
 
 /// The PIDs of every descendant of `ancestor`: each process's parent is in
