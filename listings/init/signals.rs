@@ -14,9 +14,10 @@ use std::os::fd::AsFd;
 
 // ANCHOR: take_over
 /// Signals the kernel raises *because of* what the process just did (a bad
-/// memory access, a division by zero, abort(3)). Blocking them is useless or
-/// worse (signal(7): a blocked SIGSEGV from a fault kills anyway), and if
-/// foster itself faults it should die of it, loudly.
+/// memory access, a division by zero, abort(3)). Blocking them is useless
+/// or worse: sigprocmask(2) leaves a fault's signal that arrives blocked
+/// undefined (Linux kills the process anyway), and if foster itself faults
+/// it should die of it, loudly.
 const SYNCHRONOUS: [Signal; 7] = [
     Signal::SIGSEGV,
     Signal::SIGBUS,
