@@ -12,6 +12,7 @@ pub mod bounds;
 pub mod cli;
 pub mod docker;
 pub mod image;
+pub mod init;
 pub mod journal;
 pub mod picture;
 pub mod process;

@@ -1,0 +1,223 @@
+//! `docker-inits`: the same workload under `docker run` with no init, with
+//! `docker run --init` (tini), and with foster as the entrypoint; prints a
+//! markdown table of what each left behind. Chapter 11 runs it.
+//!
+//! The workload starts a process in a session of its own (setsid) that
+//! records the SIGTERM it gets, leaves five orphans that exit a moment
+//! later, and becomes `sleep`. The table says how many zombies the orphans
+//! left, how `docker stop` went, and whether the setsid'd process got its
+//! SIGTERM.
+//!
+//! foster is this build's `target/*/foster`, linked against the host's libc,
+//! so the host's `/lib` and `/lib64` are mounted read-only into the image.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use orphans::procfs::{comm, state};
+
+const IMAGE: &str = "orphans-ch11-busybox:local";
+
+const WORKLOAD: &str = r#"/bin/busybox setsid /bin/busybox sh -c 'trap "echo > /out/term; exit 0" TERM; while :; do /bin/busybox sleep 0.05; done' &
+for i in 1 2 3 4 5; do (/bin/busybox sleep 0.3 &); done
+echo > /out/ready
+exec /bin/busybox sleep 1000"#;
+
+/// One way of running the container.
+struct Setup {
+    name: &'static str,
+    /// `docker run` arguments before the image.
+    options: Vec<String>,
+    /// What follows the image name.
+    command: Vec<String>,
+}
+
+fn main() {
+    if let Err(reason) = preflight() {
+        println!("*The machine that built this book could not run this experiment: {reason}.*");
+        return;
+    }
+    let foster = sibling("foster");
+    let sh = |prefix: &[&str]| -> Vec<String> {
+        prefix
+            .iter()
+            .chain(&["/bin/busybox", "sh", "-c", WORKLOAD])
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let setups = [
+        Setup {
+            name: "`docker run`",
+            options: vec![],
+            command: sh(&[]),
+        },
+        Setup {
+            name: "`docker run --init`",
+            options: vec!["--init".into()],
+            command: sh(&[]),
+        },
+        Setup {
+            name: "foster as the entrypoint",
+            options: [
+                "-v",
+                "/lib:/lib:ro",
+                "-v",
+                "/lib64:/lib64:ro",
+                "-v",
+                &format!("{}:/sbin/foster:ro", foster.display()),
+                "--entrypoint",
+                "/sbin/foster",
+            ]
+            .map(String::from)
+            .to_vec(),
+            command: sh(&["--"]),
+        },
+    ];
+    println!("| how the container runs | PID 1 | zombies left by 5 orphans | `docker stop -t 2` | exit status | setsid'd process got SIGTERM |");
+    println!("|---|---|---|---|---|---|");
+    for setup in &setups {
+        match measure(setup) {
+            Ok(row) => println!("{row}"),
+            Err(e) => println!("| {} | *failed: {e}* | | | | |", setup.name),
+        }
+    }
+}
+
+/// Runs one setup and returns its table row.
+fn measure(setup: &Setup) -> Result<String, String> {
+    let out = std::env::temp_dir().join(format!("orphans-ch11-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| format!("mkdir: {e}"))?;
+    let name = format!("orphans-ch11-{}", std::process::id());
+    let mut args: Vec<String> = [
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "-v",
+        &format!("{}:/out", out.display()),
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(setup.options.iter().cloned());
+    args.push(IMAGE.into());
+    args.extend(setup.command.iter().cloned());
+    let result = observe(&name, &args, &out);
+    let _ = docker(&["rm", "-f", &name]);
+    let _ = std::fs::remove_dir_all(&out);
+    let (pid1, zombies, stop_time, status, term) = result?;
+    Ok(format!(
+        "| {} | `{pid1}` | {zombies} | {:.1} s | {status} | {} |",
+        setup.name,
+        stop_time.as_secs_f64(),
+        if term { "yes" } else { "no" }
+    ))
+}
+
+type Observation = (String, usize, Duration, String, bool);
+
+fn observe(name: &str, args: &[String], out: &Path) -> Result<Observation, String> {
+    let started = docker(&args.iter().map(String::as_str).collect::<Vec<_>>())?;
+    drop(started);
+    wait_for(&out.join("ready"))?;
+    // The orphans exit 0.3 s after `ready`; give them, and their reaper, time.
+    std::thread::sleep(Duration::from_millis(800));
+    let pid = docker(&["inspect", "--format", "{{.State.Pid}}", name])?;
+    let pid: i32 = text(&pid)
+        .trim()
+        .parse()
+        .map_err(|_| "no PID for the container")?;
+    let pid1 = comm(pid).unwrap_or_else(|| "?".into());
+    let zombies = children(pid)
+        .into_iter()
+        .filter(|&child| state(child) == Some('Z'))
+        .count();
+    let before = Instant::now();
+    docker(&["stop", "-t", "2", name])?;
+    let stop_time = before.elapsed();
+    let status = text(&docker(&[
+        "inspect",
+        "--format",
+        "{{.State.ExitCode}}",
+        name,
+    ])?)
+    .trim()
+    .to_string();
+    Ok((pid1, zombies, stop_time, status, out.join("term").exists()))
+}
+
+/// The children of `pid` (`/proc/PID/task/PID/children`, proc(5)).
+fn children(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+fn wait_for(file: &Path) -> Result<(), String> {
+    for _ in 0..500 {
+        if file.exists() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Err("the workload did not start within 5 s".into())
+}
+
+/// A Docker engine, busybox, foster, and the image.
+fn preflight() -> Result<(), String> {
+    docker(&["info", "--format", "{{.ServerVersion}}"])
+        .map_err(|_| "no Docker engine answered".to_string())?;
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.exists() {
+        return Err("no /bin/busybox (Debian's busybox-static)".into());
+    }
+    if !sibling("foster").exists() {
+        return Err("foster is not built (cargo build --bins)".into());
+    }
+    let dir = std::env::temp_dir().join(format!("orphans-ch11-image-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let copied = std::fs::copy(busybox, dir.join("busybox")).and_then(|_| {
+        std::fs::write(
+            dir.join("Dockerfile"),
+            "FROM scratch\nCOPY busybox /bin/busybox\n",
+        )
+    });
+    let built = copied
+        .map_err(|e| e.to_string())
+        .and_then(|_| docker(&["build", "-q", "-t", IMAGE, &dir.display().to_string()]).map(drop));
+    let _ = std::fs::remove_dir_all(&dir);
+    built
+}
+
+/// A binary of this build: examples live in `target/PROFILE/examples/`.
+fn sibling(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."));
+    profile_dir.join(name)
+}
+
+fn docker(args: &[&str]) -> Result<Output, String> {
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .map_err(|e| format!("docker: {e}"))?;
+    if output.status.success() {
+        Ok(output)
+    } else {
+        Err(format!(
+            "docker {}: {}",
+            args[0],
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+fn text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

@@ -1,0 +1,155 @@
+//! `foster`: an init for containers. It runs a command as its child,
+//! forwards it the signals it gets, reaps every orphan it adopts, and when
+//! the command exits, stops what is left, gently, before exiting with the
+//! command's status. A drop-in for tini (same flags and variables).
+
+use std::ffi::OsString;
+use std::process::exit;
+
+use nix::errno::Errno;
+use nix::sys::prctl;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use orphans::init::log::{say, Log};
+use orphans::init::options::{self, Options, Request, LICENSE, USAGE};
+use orphans::init::reap::Reaper;
+use orphans::init::shutdown::shut_down;
+use orphans::init::signals::{name, send, Signals};
+use orphans::init::spawn::{spawn, terminal};
+use orphans::status::shell_status;
+
+// ANCHOR: main
+fn main() {
+    let options = command_line();
+    let log = Log {
+        level: options.verbosity,
+    };
+    // Setup: an error here exits with a message, since nothing runs yet.
+    let signals = Signals::take_over().unwrap_or_else(|e| fail(1, format_args!("signals: {e}")));
+    become_a_reaper(&options, log);
+    if let Some(signal) = options.parent_death_signal {
+        prctl::set_pdeathsig(signal).unwrap_or_else(|e| fail(1, format_args!("-p: {e}")));
+    }
+    let command = start(&options, &signals, log);
+    let mut reaper = Reaper::new(command, log, options.warn_on_reap);
+
+    // The loop. From here on an error only warns: foster must outlive the
+    // command and keep reaping, whatever happens.
+    let status = loop {
+        let number = signals.next();
+        if number == Signal::SIGCHLD as i32 {
+            if let Some(status) = reaper.reap_all().command_status {
+                break status;
+            }
+        } else {
+            forward(number, command, &options, log);
+        }
+    };
+    shut_down(&signals, &mut reaper, options.grace, log);
+    exit(exit_status(shell_status(status).unwrap_or(1), &options));
+}
+// ANCHOR_END: main
+
+// ANCHOR: forward
+/// Passes a signal on to the command (`-g`: to its process group), after
+/// the `-r` rewrites; a rewrite to 0 drops it.
+fn forward(number: i32, command: Pid, options: &Options, log: Log) {
+    let number = match options.rewrites.iter().find(|(from, _)| *from == number) {
+        Some(&(_, 0)) => return log.trace(format_args!("dropped {}", name(number))),
+        Some(&(_, to)) => to,
+        None => number,
+    };
+    let target = if options.process_group {
+        -command.as_raw()
+    } else {
+        command.as_raw()
+    };
+    match send(target, number) {
+        Ok(()) => log.trace(format_args!("forwarded {} to {target}", name(number))),
+        // The command has just died; its SIGCHLD is on its way.
+        Err(Errno::ESRCH) => {}
+        Err(e) => log.warn(format_args!("warning: forwarding {}: {e}", name(number))),
+    }
+}
+// ANCHOR_END: forward
+
+// ANCHOR: exit_status
+/// The status foster exits with: the command's (128+N for signal N, as a
+/// shell reports it), or 0 for a status listed with `-e`.
+fn exit_status(status: i32, options: &Options) -> i32 {
+    if options.success_codes.contains(&status) {
+        0
+    } else {
+        status
+    }
+}
+// ANCHOR_END: exit_status
+
+// ANCHOR: setup
+/// Orphans go to the nearest ancestor that is a child subreaper, else to
+/// PID 1 (prctl(2), PR_SET_CHILD_SUBREAPER). PID 1 needs nothing; anywhere
+/// else foster asks to be a subreaper, or no orphan would ever come to it.
+fn become_a_reaper(options: &Options, log: Log) {
+    if std::process::id() == 1 {
+        return;
+    }
+    match prctl::set_child_subreaper(true) {
+        Ok(()) => log.info(format_args!("not PID 1: registered as a child subreaper")),
+        Err(e) if options.subreaper_required => fail(1, format_args!("cannot be a subreaper: {e}")),
+        Err(e) => log.warn(format_args!(
+            "warning: not PID 1 and cannot be a child subreaper ({e}): orphans will not be reaped"
+        )),
+    }
+}
+
+/// Starts the command, or exits the way a shell would: 127 when it does
+/// not exist, 126 when it cannot be run.
+fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
+    match spawn(&options.command, signals.original_mask, terminal()) {
+        Ok(pid) => {
+            log.info(format_args!(
+                "started {} as {pid}",
+                options.command[0].to_string_lossy()
+            ));
+            pid
+        }
+        Err(error) => {
+            let code = if error.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            let program = options.command[0].to_string_lossy();
+            fail(code, format_args!("cannot run '{program}': {error}"))
+        }
+    }
+}
+// ANCHOR_END: setup
+
+fn command_line() -> Options {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    match options::parse(args, &|name| std::env::var_os(name)) {
+        Ok(Request::Run(options)) => options,
+        Ok(Request::Help) => print_and_exit(USAGE),
+        Ok(Request::Version) => {
+            print_and_exit(concat!("foster version ", env!("CARGO_PKG_VERSION")))
+        }
+        Ok(Request::License) => print_and_exit(LICENSE),
+        Err(message) => {
+            say(format_args!("{message}\n{USAGE}"));
+            exit(orphans::cli::USAGE_ERROR)
+        }
+    }
+}
+
+/// Prints `text` on stdout, ignoring a closed stdout, and exits 0.
+fn print_and_exit(text: &str) -> ! {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{text}");
+    exit(0)
+}
+
+fn fail(code: i32, message: std::fmt::Arguments) -> ! {
+    say(message);
+    exit(code)
+}

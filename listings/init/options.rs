@@ -1,0 +1,292 @@
+//! foster's command line and environment: tini's flags and `TINI_*`
+//! variables with tini's meaning, so foster can replace it anywhere
+//! (including as Docker's `--init`, which runs `docker-init -- CMD...`),
+//! plus foster's own `--grace` and `-r` and their `FOSTER_*` equivalents.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use orphans::init::log::WARNINGS;
+use orphans::init::signals::parse_signal;
+
+pub const USAGE: &str = "\
+usage: foster [OPTIONS] [--] CMD [ARGS...]
+
+Runs CMD as its child: forwards signals to it, reaps every process that
+ends up as foster's child (orphans included), and when CMD exits, asks the
+processes still alive to stop (SIGTERM), waits up to the grace time,
+kills the rest and exits with CMD's status (128+N if signal N killed it).
+
+  -g             send signals to CMD's process group, not just CMD
+  -s             be a child subreaper when not PID 1; fail if that fails
+                 (without -s foster tries anyway and warns if it cannot)
+  -e CODE        exit 0 when CMD exits with CODE (0-255; repeatable)
+  -p SIGNAL      signal to get when foster's parent dies (e.g. SIGKILL)
+  -r SIG:NEW     forward SIG as NEW (e.g. -r TERM:QUIT); NEW 0 drops SIG
+  -w             warn when reaping a process that is not CMD
+  -v             say more; -vv shows every adoption, reap and signal
+  --grace DUR    time left to processes after CMD exits: 5s (default),
+                 500ms, 0 (exit at once, as tini does)
+  -l             show the license
+  -V, --version  show the version
+  -h, --help     show this help
+
+Environment: FOSTER_SUBREAPER or TINI_SUBREAPER (like -s),
+FOSTER_KILL_PROCESS_GROUP or TINI_KILL_PROCESS_GROUP (like -g),
+FOSTER_VERBOSITY or TINI_VERBOSITY (0 quiet, 1 default, 2 = -v, 3 = -vv),
+FOSTER_GRACE (like --grace). Flags win over the environment.";
+
+pub const LICENSE: &str =
+    "foster is licensed under the MIT license or the Apache License 2.0, at your option.";
+
+/// Everything foster was asked to do.
+#[derive(Debug, PartialEq)]
+pub struct Options {
+    pub command: Vec<OsString>,
+    /// `-s`: failing to become a subreaper is fatal.
+    pub subreaper_required: bool,
+    /// `-g`: forward to CMD's process group.
+    pub process_group: bool,
+    pub verbosity: u8,
+    /// `-w`: warn about every reaped process that is not CMD.
+    pub warn_on_reap: bool,
+    pub parent_death_signal: Option<Signal>,
+    /// `-e`: exit statuses of CMD that foster reports as 0.
+    pub success_codes: Vec<i32>,
+    /// `-r`: (signal, replacement) pairs; a replacement of 0 drops it.
+    pub rewrites: Vec<(i32, i32)>,
+    pub grace: Duration,
+}
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+pub enum Request {
+    Run(Options),
+    Help,
+    Version,
+    License,
+}
+
+/// Reads `args` (without the program name) and the environment through
+/// `env`. An `Err` is a message for the user; the caller shows the usage.
+pub fn parse(
+    args: Vec<OsString>,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Request, String> {
+    use lexopt::prelude::*;
+    let mut options = from_environment(env)?;
+    let mut parser = lexopt::Parser::from_args(args);
+    let error = |e: lexopt::Error| e.to_string();
+    while let Some(arg) = parser.next().map_err(error)? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Request::Help),
+            Short('V') | Long("version") => return Ok(Request::Version),
+            Short('l') => return Ok(Request::License),
+            Short('s') => options.subreaper_required = true,
+            Short('g') => options.process_group = true,
+            Short('w') => options.warn_on_reap = true,
+            Short('v') => options.verbosity = options.verbosity.saturating_add(1),
+            Short('e') => options
+                .success_codes
+                .push(exit_code(&text(parser.value())?)?),
+            Short('p') => {
+                options.parent_death_signal = Some(standard_signal(&text(parser.value())?)?)
+            }
+            Short('r') => options.rewrites.push(rewrite(&text(parser.value())?)?),
+            Long("grace") => options.grace = duration(&text(parser.value())?)?,
+            Value(first) => {
+                options.command.push(first);
+                options.command.extend(parser.raw_args().map_err(error)?);
+                break;
+            }
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    if options.command.is_empty() {
+        return Err("no command given".into());
+    }
+    Ok(Request::Run(options))
+}
+
+/// The defaults, changed by the `FOSTER_*` and `TINI_*` variables.
+fn from_environment(env: &dyn Fn(&str) -> Option<OsString>) -> Result<Options, String> {
+    // tini's rule for its switches: set at all means on. FOSTER_* also
+    // accept 0 (or empty) for off.
+    let switch = |foster: &str, tini: &str| {
+        env(tini).is_some() || env(foster).is_some_and(|v| !v.is_empty() && v != "0")
+    };
+    let verbosity = match env("FOSTER_VERBOSITY").or_else(|| env("TINI_VERBOSITY")) {
+        Some(level) => os_text(level)?
+            .trim()
+            .parse()
+            .map_err(|_| "FOSTER_VERBOSITY/TINI_VERBOSITY takes a number from 0 to 3")?,
+        None => WARNINGS,
+    };
+    let grace = match env("FOSTER_GRACE") {
+        Some(value) => duration(&os_text(value)?).map_err(|e| format!("FOSTER_GRACE: {e}"))?,
+        None => Duration::from_secs(5),
+    };
+    Ok(Options {
+        command: Vec::new(),
+        subreaper_required: switch("FOSTER_SUBREAPER", "TINI_SUBREAPER"),
+        process_group: switch("FOSTER_KILL_PROCESS_GROUP", "TINI_KILL_PROCESS_GROUP"),
+        verbosity,
+        warn_on_reap: false,
+        parent_death_signal: None,
+        success_codes: Vec::new(),
+        rewrites: Vec::new(),
+        grace,
+    })
+}
+
+fn text(value: Result<OsString, lexopt::Error>) -> Result<String, String> {
+    os_text(value.map_err(|e| e.to_string())?)
+}
+
+fn os_text(value: OsString) -> Result<String, String> {
+    value
+        .into_string()
+        .map_err(|v| format!("not valid UTF-8: {}", v.to_string_lossy()))
+}
+
+/// `-e CODE`: an exit status, 0 to 255.
+fn exit_code(text: &str) -> Result<i32, String> {
+    match text.parse::<i32>() {
+        Ok(code) if (0..=255).contains(&code) => Ok(code),
+        _ => Err(format!(
+            "-e takes an exit status from 0 to 255, not '{text}'"
+        )),
+    }
+}
+
+/// `-p SIGNAL`: prctl(2) takes any signal, but foster names only the
+/// standard ones.
+fn standard_signal(text: &str) -> Result<Signal, String> {
+    parse_signal(text)
+        .and_then(|number| Signal::try_from(number).ok())
+        .ok_or_else(|| format!("unknown signal '{text}'"))
+}
+
+/// `-r SIG:NEW`, e.g. `TERM:QUIT`, `SIGUSR1:0`, `15:3`.
+fn rewrite(text: &str) -> Result<(i32, i32), String> {
+    let bad = || format!("-r takes SIGNAL:SIGNAL (or SIGNAL:0 to drop it), not '{text}'");
+    let (from, to) = text.split_once(':').ok_or_else(bad)?;
+    let from = parse_signal(from).ok_or_else(bad)?;
+    let to = if to == "0" {
+        0
+    } else {
+        parse_signal(to).ok_or_else(bad)?
+    };
+    Ok((from, to))
+}
+
+/// `5s`, `500ms`, `2m`, `1.5s`, or a bare number of seconds such as `0`.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("'{text}' is not a duration such as 5s, 500ms or 0");
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (text, 1.0)
+    };
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    Duration::try_from_secs_f64(value * scale).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_with(args: &[&str], vars: &[(&str, &str)]) -> Result<Request, String> {
+        let args = args.iter().map(OsString::from).collect();
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| OsString::from(value))
+        };
+        parse(args, &env)
+    }
+
+    fn options(args: &[&str], vars: &[(&str, &str)]) -> Options {
+        match parse_with(args, vars) {
+            Ok(Request::Run(options)) => options,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tini_flags_mean_what_they_mean_to_tini() {
+        let o = options(
+            &[
+                "-s", "-g", "-w", "-vv", "-e", "3", "-e4", "-p", "SIGKILL", "--", "sh", "-c", "x",
+            ],
+            &[],
+        );
+        assert!(o.subreaper_required && o.process_group && o.warn_on_reap);
+        assert_eq!(o.verbosity, 3);
+        assert_eq!(o.success_codes, [3, 4]);
+        assert_eq!(o.parent_death_signal, Some(Signal::SIGKILL));
+        assert_eq!(o.command, ["sh", "-c", "x"]);
+    }
+
+    #[test]
+    fn options_after_the_command_belong_to_the_command() {
+        assert_eq!(options(&["ls", "-g"], &[]).command, ["ls", "-g"]);
+        assert!(!options(&["ls", "-g"], &[]).process_group);
+    }
+
+    #[test]
+    fn rewrites_and_grace() {
+        let o = options(
+            &["-r", "TERM:QUIT", "-r", "usr1:0", "--grace", "500ms", "x"],
+            &[],
+        );
+        assert_eq!(o.rewrites, [(15, 3), (10, 0)]);
+        assert_eq!(o.grace, Duration::from_millis(500));
+        assert_eq!(duration("0"), Ok(Duration::ZERO));
+        assert_eq!(duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(duration("-1s").is_err() && duration("soon").is_err());
+    }
+
+    #[test]
+    fn environment_like_tini_and_foster() {
+        let o = options(
+            &["x"],
+            &[
+                ("TINI_SUBREAPER", ""),
+                ("TINI_KILL_PROCESS_GROUP", "1"),
+                ("TINI_VERBOSITY", "2"),
+            ],
+        );
+        assert!(o.subreaper_required && o.process_group);
+        assert_eq!(o.verbosity, 2);
+        let o = options(&["x"], &[("FOSTER_SUBREAPER", "0"), ("FOSTER_GRACE", "0")]);
+        assert!(!o.subreaper_required);
+        assert_eq!(o.grace, Duration::ZERO);
+        assert_eq!(
+            options(&["--grace", "2s", "x"], &[("FOSTER_GRACE", "0")]).grace,
+            Duration::from_secs(2)
+        );
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        for args in [
+            &[][..],
+            &["-e", "256", "x"],
+            &["-e"],
+            &["-p", "SIGNOPE", "x"],
+            &["-r", "TERM", "x"],
+            &["--grace", "x"],
+            &["-z", "x"],
+        ] {
+            assert!(parse_with(args, &[]).is_err(), "{args:?}");
+        }
+        assert!(parse_with(&["x"], &[("FOSTER_VERBOSITY", "lots")]).is_err());
+        assert_eq!(parse_with(&["-h"], &[]), Ok(Request::Help));
+    }
+}

@@ -1,0 +1,84 @@
+//! Starting the command: a child of foster, in a process group of its own,
+//! in the terminal's foreground when there is a terminal, and with the
+//! signal state a freshly started program expects.
+
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::unistd::{getpgrp, isatty, setpgid, tcsetpgrp, Pid};
+
+// ANCHOR: spawn
+/// Starts `command` and returns its PID. std's `Command` forks, runs
+/// [`prepare_child`] in the child, and execs; if the exec fails, `spawn`
+/// returns that error here, in foster, with no child left behind.
+/// `terminal` is foster's stdin when it is a terminal ([`terminal`]).
+pub fn spawn(
+    command: &[OsString],
+    original_mask: SigSet,
+    terminal: Option<OwnedFd>,
+) -> io::Result<Pid> {
+    let (program, args) = command
+        .split_first()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no command"))?;
+    let mut child = Command::new(program);
+    child.args(args);
+    // SAFETY: the closure runs in the forked child before exec, where only
+    // async-signal-safe calls are allowed (signal-safety(7)):
+    // prepare_child makes only setpgid, sigprocmask, tcsetpgrp and
+    // sigaction calls, and allocates nothing.
+    unsafe {
+        child.pre_exec(move || prepare_child(&original_mask, terminal.as_ref()));
+    }
+    let child = child.spawn()?;
+    Ok(Pid::from_raw(child.id() as i32))
+}
+// ANCHOR_END: spawn
+
+// ANCHOR: prepare_child
+/// In the child, between fork and exec.
+fn prepare_child(original_mask: &SigSet, terminal: Option<&OwnedFd>) -> io::Result<()> {
+    // Its own process group, so that `-g` signals reach the command and
+    // its children but not foster, and so it can own the terminal.
+    setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
+    if let Some(terminal) = terminal {
+        become_foreground(terminal);
+    }
+    // Dispositions other than "default" survive execve(2) only as "ignore"
+    // (Rust's runtime ignores SIGPIPE, a parent may ignore SIGINT): undo
+    // them all, then give back the mask foster found at start.
+    for signal_to_reset in Signal::iterator() {
+        if signal_to_reset != Signal::SIGKILL && signal_to_reset != Signal::SIGSTOP {
+            // SAFETY: SIG_DFL installs no handler, so no Rust code can run
+            // in a signal context; sigaction(2) is async-signal-safe.
+            let _ = unsafe { signal(signal_to_reset, SigHandler::SigDfl) };
+        }
+    }
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(original_mask), None)?;
+    Ok(())
+}
+
+/// Makes the child's process group the terminal's foreground group, so
+/// that Ctrl-C at `docker run -it` reaches the command (termios(3)). A
+/// process outside the foreground group that calls tcsetpgrp(3) gets
+/// SIGTTOU and stops, unless it blocks that signal: block it (and SIGTTIN)
+/// for the call. Failing is not fatal: stdin may be a terminal that is not
+/// our controlling terminal (ENOTTY), and the command can run without it.
+fn become_foreground(terminal: &OwnedFd) {
+    let mut quiet = SigSet::empty();
+    quiet.add(Signal::SIGTTOU);
+    quiet.add(Signal::SIGTTIN);
+    let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&quiet), None);
+    let _ = tcsetpgrp(terminal, getpgrp());
+}
+// ANCHOR_END: prepare_child
+
+/// foster's stdin, if it is a terminal: a copy of the descriptor made here,
+/// in foster, because the child may not allocate (std's `stdin()` does).
+pub fn terminal() -> Option<OwnedFd> {
+    let stdin = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    isatty(&stdin).unwrap_or(false).then_some(stdin)
+}
