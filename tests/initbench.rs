@@ -1,0 +1,83 @@
+//! Smoke test of the benchmark: its quickest form, foster alone. It checks
+//! that every figure is there and plausible; it never asserts speed.
+
+mod common;
+
+use common::{run, skip_without_namespaces};
+use serde_json::Value;
+
+const INITBENCH: &str = env!("CARGO_BIN_EXE_initbench");
+const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
+const FOSTER: &str = env!("CARGO_BIN_EXE_foster");
+
+#[test]
+fn quick_run_on_foster_reports_every_figure() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    let output = run(
+        INITBENCH,
+        &[
+            "--quick", "--only", "foster", "--foster", FOSTER, "--json", "-",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json_start = stdout.find("\n{").expect("JSON after the table") + 1;
+    let document: Value = serde_json::from_str(&stdout[json_start..]).expect("valid JSON");
+    let foster = &document["figures"]["foster"];
+    for key in [
+        "startup_overhead_ms",
+        "idle_rss_kib",
+        "idle_wakeups",
+        "steady_cpu_us_per_orphan",
+        "steady_peak_zombies",
+        "burst_cpu_us_per_orphan",
+        "burst_peak_zombies",
+        "burst_zombies_left",
+        "forward_median_us",
+        "forward_p99_us",
+        "sigterm_to_exit_ms",
+        "size_bytes",
+    ] {
+        let value = foster[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing: {foster}"));
+        // Startup overhead is a difference of two medians: noise can make
+        // it slightly negative, but never by more than a few milliseconds.
+        let floor = if key == "startup_overhead_ms" {
+            -5.0
+        } else {
+            0.0
+        };
+        assert!(value >= floor, "{key} = {value}");
+    }
+    assert!(foster["idle_rss_kib"].as_f64() > Some(0.0), "RSS was read");
+    assert!(foster["size_bytes"].as_f64() > Some(10_000.0));
+    assert_eq!(
+        foster["burst_zombies_left"], 0.0,
+        "foster reaped every orphan"
+    );
+    assert!(
+        stdout.contains("| measure | foster |"),
+        "the markdown table is printed"
+    );
+    assert!(document["missing"].as_array().is_some_and(|m| m.is_empty()));
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    for args in [
+        &["--bogus"][..],
+        &["--init", "nameonly"],
+        &["--only", "nosuchinit"],
+    ] {
+        let output = run(INITBENCH, args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("usage: initbench"));
+    }
+}
