@@ -48,8 +48,11 @@ Progress goes to stderr.";
 struct Plan {
     startup_runs: usize,
     idle_seconds: u64,
+    /// Orphans per init in the steady run, and in the burst, each split
+    /// over `reap_rounds` interleaved rounds.
     orphans: usize,
     burst: usize,
+    reap_rounds: usize,
     signals: usize,
 }
 
@@ -58,6 +61,7 @@ const QUICK: Plan = Plan {
     idle_seconds: 2,
     orphans: 2000,
     burst: 1000,
+    reap_rounds: 4,
     signals: 100,
 };
 
@@ -66,6 +70,7 @@ const FULL: Plan = Plan {
     idle_seconds: 10,
     orphans: 20_000,
     burst: 5000,
+    reap_rounds: 10,
     signals: 1000,
 };
 
@@ -364,44 +369,65 @@ impl Bench<'_> {
     /// or that all exit together (burst). It reads the init's own CPU time
     /// from /proc/1/schedstat before and after, and samples the zombies.
     fn reaping(&self, record: &mut impl FnMut(&str, &'static str, f64)) {
-        let me = sibling("initbench");
-        let me = me.to_string_lossy();
-        for (mode, count, prefix) in [
-            ("steady", self.plan.orphans, "steady"),
-            ("burst", self.plan.burst, "burst"),
-        ] {
-            progress(&format!("reaping: {count} orphans per init, {mode}"));
-            for init in &self.inits {
-                let count = count.to_string();
-                let output = self
-                    .command(Some(init), &[&me, "orphans", mode, &count])
-                    .output();
-                let report = output
-                    .ok()
-                    .filter(|o| o.status.success())
-                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
-                let Some(fields) = report.as_deref().and_then(parse_workload_report) else {
-                    progress(&format!("{}: the {mode} orphan workload failed", init.name));
-                    continue;
-                };
-                let per_orphan = fields["cpu_ns"] / fields["orphans"] / 1e3;
-                let (cpu, peak, left) = match prefix {
-                    "steady" => (
-                        "steady_cpu_us_per_orphan",
-                        "steady_peak_zombies",
-                        "steady_zombies_left",
-                    ),
-                    _ => (
-                        "burst_cpu_us_per_orphan",
-                        "burst_peak_zombies",
-                        "burst_zombies_left",
-                    ),
-                };
-                record(&init.name, cpu, per_orphan);
-                record(&init.name, peak, fields["peak_zombies"]);
-                record(&init.name, left, fields["zombies_left"]);
+        let rounds = self.plan.reap_rounds.max(1);
+        for (mode, total) in [("steady", self.plan.orphans), ("burst", self.plan.burst)] {
+            progress(&format!(
+                "reaping: {total} orphans per init, {mode}, in {rounds} interleaved rounds"
+            ));
+            let per_round = (total / rounds).max(1);
+            let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); self.inits.len()];
+            let mut worst: Vec<(f64, f64)> = vec![(0.0, 0.0); self.inits.len()];
+            for _ in 0..rounds {
+                for (slot, init) in self.inits.iter().enumerate() {
+                    let Some(fields) = self.orphan_workload(init, mode, per_round) else {
+                        progress(&format!("{}: the {mode} orphan workload failed", init.name));
+                        continue;
+                    };
+                    cpu[slot].push(fields["cpu_ns"] / fields["orphans"] / 1e3);
+                    let (peak, left) = &mut worst[slot];
+                    *peak = peak.max(fields["peak_zombies"]);
+                    *left = left.max(fields["zombies_left"]);
+                }
+            }
+            let (cpu_key, peak_key, left_key) = match mode {
+                "steady" => (
+                    "steady_cpu_us_per_orphan",
+                    "steady_peak_zombies",
+                    "steady_zombies_left",
+                ),
+                _ => (
+                    "burst_cpu_us_per_orphan",
+                    "burst_peak_zombies",
+                    "burst_zombies_left",
+                ),
+            };
+            for ((init, samples), (peak, left)) in self.inits.iter().zip(&cpu).zip(worst) {
+                if !samples.is_empty() {
+                    record(&init.name, cpu_key, median(samples));
+                    record(&init.name, peak_key, peak);
+                    record(&init.name, left_key, left);
+                }
             }
         }
+    }
+
+    /// Runs `initbench orphans MODE COUNT` under `init`; its report.
+    fn orphan_workload(
+        &self,
+        init: &Init,
+        mode: &str,
+        count: usize,
+    ) -> Option<BTreeMap<String, f64>> {
+        let me = sibling("initbench");
+        let output = self
+            .command(
+                Some(init),
+                &[&me.to_string_lossy(), "orphans", mode, &count.to_string()],
+            )
+            .output()
+            .ok()
+            .filter(|output| output.status.success())?;
+        parse_workload_report(&String::from_utf8_lossy(&output.stdout))
     }
     // ANCHOR_END: reaping
 
@@ -412,9 +438,36 @@ impl Bench<'_> {
     /// straight to the child. Then SIGTERM, and time until the init exits.
     fn forwarding(&self, record: &mut impl FnMut(&str, &'static str, f64)) {
         progress(&format!(
-            "forwarding: {} signals per init",
+            "forwarding: {} signals per init, on both CPUs, then on one",
             self.plan.signals
         ));
+        self.forwarding_pass(record, false);
+        // On one CPU the figure is the mechanism alone; on several it also
+        // holds the scheduler's choice of CPU for each wake-up (waking an
+        // idle CPU costs an inter-processor interrupt, and far more in a VM).
+        match pinned_to_one_cpu(|| self.forwarding_pass(record, true)) {
+            Ok(()) => {}
+            Err(e) => progress(&format!("forwarding on one CPU skipped: {e}")),
+        }
+    }
+
+    /// One round of forwarding measures; `one_cpu` names the figures.
+    fn forwarding_pass(&self, record: &mut impl FnMut(&str, &'static str, f64), one_cpu: bool) {
+        let keys = if one_cpu {
+            [
+                "forward_1cpu_median_us",
+                "forward_1cpu_p99_us",
+                "direct_kill_1cpu_median_us",
+                "direct_kill_1cpu_p99_us",
+            ]
+        } else {
+            [
+                "forward_median_us",
+                "forward_p99_us",
+                "direct_kill_median_us",
+                "direct_kill_p99_us",
+            ]
+        };
         let me = sibling("initbench");
         let me = me.to_string_lossy();
         let mut recorders: Vec<(&Init, Child, i32, i32, BufReader<std::process::ChildStdout>)> =
@@ -443,12 +496,16 @@ impl Bench<'_> {
                 }
             }
         }
-        record("(none)", "direct_kill_median_us", median(&direct));
-        record("(none)", "direct_kill_p99_us", percentile(&direct, 0.99));
+        record("(none)", keys[2], median(&direct));
+        record("(none)", keys[3], percentile(&direct, 0.99));
         for ((init, mut child, pid1, _, _), samples) in recorders.into_iter().zip(through_init) {
             if !samples.is_empty() {
-                record(&init.name, "forward_median_us", median(&samples));
-                record(&init.name, "forward_p99_us", percentile(&samples, 0.99));
+                record(&init.name, keys[0], median(&samples));
+                record(&init.name, keys[1], percentile(&samples, 0.99));
+            }
+            if one_cpu {
+                stop_namespace(child, pid1);
+                continue;
             }
             let started = Instant::now();
             let _ = kill(Pid::from_raw(pid1), Signal::SIGTERM);
@@ -477,6 +534,23 @@ impl Bench<'_> {
             }
         }
     }
+}
+
+/// Runs `work` with this process, and so every process it starts from now
+/// on, allowed on the first CPU only (sched_setaffinity(2); children
+/// inherit the mask), then restores the mask it had.
+fn pinned_to_one_cpu(work: impl FnOnce()) -> Result<(), String> {
+    use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
+    let me = Pid::from_raw(0);
+    let before = sched_getaffinity(me).map_err(|e| format!("sched_getaffinity: {e}"))?;
+    let first = (0..CpuSet::count())
+        .find(|&cpu| before.is_set(cpu).unwrap_or(false))
+        .ok_or("no CPU in our affinity mask")?;
+    let mut one = CpuSet::new();
+    one.set(first).map_err(|e| format!("CpuSet: {e}"))?;
+    sched_setaffinity(me, &one).map_err(|e| format!("sched_setaffinity: {e}"))?;
+    work();
+    sched_setaffinity(me, &before).map_err(|e| format!("restoring the CPU mask: {e}"))
 }
 
 /// True when an ELF file names a program interpreter (a dynamic loader):
@@ -585,7 +659,7 @@ fn percentile(samples: &[f64], fraction: f64) -> f64 {
 }
 
 /// The rows of the table: measure key, label, decimals.
-const ROWS: [(&str, &str, usize); 13] = [
+const ROWS: [(&str, &str, usize); 15] = [
     ("startup_overhead_ms", "startup overhead, ms (median)", 2),
     ("idle_rss_kib", "idle RSS, KiB", 0),
     ("idle_wakeups", "idle wake-ups (context switches)", 0),
@@ -604,6 +678,16 @@ const ROWS: [(&str, &str, usize); 13] = [
     ("burst_zombies_left", "zombies left after the burst", 0),
     ("forward_median_us", "signal forwarding, µs (median)", 1),
     ("forward_p99_us", "signal forwarding, µs (p99)", 1),
+    (
+        "forward_1cpu_median_us",
+        "signal forwarding on one CPU, µs (median)",
+        1,
+    ),
+    (
+        "forward_1cpu_p99_us",
+        "signal forwarding on one CPU, µs (p99)",
+        1,
+    ),
     ("sigterm_to_exit_ms", "SIGTERM to exit, ms", 2),
     ("size_bytes", "binary size, bytes", 0),
     ("static", "static binary", 0),
@@ -646,10 +730,13 @@ fn markdown_table(inits: &[Init], figures: &BTreeMap<String, Figures>) -> String
             .unwrap_or(f64::NAN)
     };
     out.push_str(&format!(
-        "\nFloor for forwarding (kill straight to the child, same run): median {:.1} µs, p99 {:.1} µs. \
+        "\nFloor for forwarding (kill straight to the child, same run): median {:.1} µs, p99 {:.1} µs; \
+         on one CPU, median {:.1} µs, p99 {:.1} µs. \
          `true` alone as PID 1 of a new namespace took {:.2} ms (median).\n",
         get("direct_kill_median_us"),
         get("direct_kill_p99_us"),
+        get("direct_kill_1cpu_median_us"),
+        get("direct_kill_1cpu_p99_us"),
         get("startup_ms")
     ));
     out

@@ -41,6 +41,8 @@ fn quick_run_on_foster_reports_every_figure() {
         "burst_zombies_left",
         "forward_median_us",
         "forward_p99_us",
+        "forward_1cpu_median_us",
+        "forward_1cpu_p99_us",
         "sigterm_to_exit_ms",
         "size_bytes",
     ] {

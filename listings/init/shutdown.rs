@@ -4,14 +4,13 @@
 //! nobody. The processes left behind are then killed with SIGKILL by the
 //! kernel (when the init was PID 1) or left running.
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use orphans::init::log::Log;
 use orphans::init::reap::Reaper;
 use orphans::init::signals::{name, send, Signals};
-use orphans::procfs::{parent_of, pids};
+use orphans::procfs::descendants;
 
 // ANCHOR: shut_down
 /// Stops every process still alive, gently first: SIGTERM, up to `grace`
@@ -77,7 +76,7 @@ fn signal_everyone(number: i32, log: Log) -> String {
         }
         return "every process in the namespace".into();
     }
-    let descendants = descendants_of(std::process::id() as i32);
+    let descendants = descendants(std::process::id() as i32);
     for &pid in &descendants {
         // ESRCH: it died since we looked; nothing to do.
         let _ = send(pid, number);
@@ -88,26 +87,4 @@ fn signal_everyone(number: i32, log: Log) -> String {
     }
 }
 
-/// The PIDs of every descendant of `ancestor`: each process's parent is in
-/// `/proc/PID/stat`; a process belongs if its parent does.
-fn descendants_of(ancestor: i32) -> BTreeSet<i32> {
-    let parents: Vec<(i32, i32)> = pids()
-        .into_iter()
-        .filter_map(|pid| Some((pid, parent_of(pid)?)))
-        .collect();
-    let mut found = BTreeSet::from([ancestor]);
-    loop {
-        let before = found.len();
-        for &(pid, parent) in &parents {
-            if found.contains(&parent) {
-                found.insert(pid);
-            }
-        }
-        if found.len() == before {
-            break;
-        }
-    }
-    found.remove(&ancestor);
-    found
-}
 // ANCHOR_END: everyone
