@@ -8,16 +8,16 @@
 //! left, how `docker stop` went, and whether the setsid'd process got its
 //! SIGTERM.
 //!
-//! foster is this build's `target/*/foster`, linked against the host's libc,
-//! so the host's `/lib` and `/lib64` are mounted read-only into the image.
+//! The image is the book's own `orphans:VERSION` (chapter 5): the book's
+//! programs built static, foster among them as `/bin/foster`, and busybox,
+//! `FROM scratch`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
+use orphans::image::{image_for_docker_rows, Availability};
 use orphans::procfs::{comm, state};
-
-const IMAGE: &str = "orphans-ch11-busybox:local";
 
 const WORKLOAD: &str = r#"/bin/busybox setsid /bin/busybox sh -c 'trap "echo > /out/term; exit 0" TERM; while :; do /bin/busybox sleep 0.05; done' &
 for i in 1 2 3 4 5; do (/bin/busybox sleep 0.3 &); done
@@ -34,11 +34,13 @@ struct Setup {
 }
 
 fn main() {
-    if let Err(reason) = preflight() {
-        println!("*The machine that built this book could not run this experiment: {reason}.*");
-        return;
-    }
-    let foster = sibling("foster");
+    let image = match image_for_docker_rows() {
+        Ok(Availability::Ready(image)) => image.reference,
+        Ok(Availability::NoEngine(reason)) | Err(reason) => {
+            println!("*The machine that built this book could not run this experiment: {reason}.*");
+            return;
+        }
+    };
     let sh = |prefix: &[&str]| -> Vec<String> {
         prefix
             .iter()
@@ -59,25 +61,14 @@ fn main() {
         },
         Setup {
             name: "foster as the entrypoint",
-            options: [
-                "-v",
-                "/lib:/lib:ro",
-                "-v",
-                "/lib64:/lib64:ro",
-                "-v",
-                &format!("{}:/sbin/foster:ro", foster.display()),
-                "--entrypoint",
-                "/sbin/foster",
-            ]
-            .map(String::from)
-            .to_vec(),
+            options: ["--entrypoint", "/bin/foster"].map(String::from).to_vec(),
             command: sh(&["--"]),
         },
     ];
     println!("| how the container runs | PID 1 | zombies left by 5 orphans | `docker stop -t 2` | exit status | setsid'd process got SIGTERM |");
     println!("|---|---|---|---|---|---|");
     for setup in &setups {
-        match measure(setup) {
+        match measure(setup, &image) {
             Ok(row) => println!("{row}"),
             Err(e) => println!("| {} | *failed: {e}* | | | | |", setup.name),
         }
@@ -85,7 +76,7 @@ fn main() {
 }
 
 /// Runs one setup and returns its table row.
-fn measure(setup: &Setup) -> Result<String, String> {
+fn measure(setup: &Setup, image: &str) -> Result<String, String> {
     let out = std::env::temp_dir().join(format!("orphans-ch11-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| format!("mkdir: {e}"))?;
@@ -101,7 +92,7 @@ fn measure(setup: &Setup) -> Result<String, String> {
     .map(String::from)
     .to_vec();
     args.extend(setup.options.iter().cloned());
-    args.push(IMAGE.into());
+    args.push(image.into());
     args.extend(setup.command.iter().cloned());
     let result = observe(&name, &args, &out);
     let _ = docker(&["rm", "-f", &name]);
@@ -166,47 +157,9 @@ fn wait_for(file: &Path) -> Result<(), String> {
     Err("the workload did not start within 5 s".into())
 }
 
-/// A Docker engine, busybox, foster, and the image.
-fn preflight() -> Result<(), String> {
-    docker(&["info", "--format", "{{.ServerVersion}}"])
-        .map_err(|_| "no Docker engine answered".to_string())?;
-    let busybox = Path::new("/bin/busybox");
-    if !busybox.exists() {
-        return Err("no /bin/busybox (Debian's busybox-static)".into());
-    }
-    if !sibling("foster").exists() {
-        return Err("foster is not built (cargo build --bins)".into());
-    }
-    let dir = std::env::temp_dir().join(format!("orphans-ch11-image-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let copied = std::fs::copy(busybox, dir.join("busybox")).and_then(|_| {
-        std::fs::write(
-            dir.join("Dockerfile"),
-            "FROM scratch\nCOPY busybox /bin/busybox\n",
-        )
-    });
-    let built = copied
-        .map_err(|e| e.to_string())
-        .and_then(|_| docker(&["build", "-q", "-t", IMAGE, &dir.display().to_string()]).map(drop));
-    let _ = std::fs::remove_dir_all(&dir);
-    built
-}
-
-/// A binary of this build: examples live in `target/PROFILE/examples/`.
-fn sibling(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_default();
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or(Path::new("."));
-    profile_dir.join(name)
-}
-
+/// `docker ARGS`, an error unless it succeeded.
 fn docker(args: &[&str]) -> Result<Output, String> {
-    let output = Command::new("docker")
-        .args(args)
-        .output()
-        .map_err(|e| format!("docker: {e}"))?;
+    let output = orphans::docker::docker(args)?;
     if output.status.success() {
         Ok(output)
     } else {

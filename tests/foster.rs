@@ -461,66 +461,31 @@ fn an_idle_foster_never_wakes_up() {
     assert_eq!(session.finish(), Some(143));
 }
 
-/// A `FROM scratch` image with nothing but busybox, built once per test
-/// run; `None` (after printing `skipped: …`) without Docker or busybox.
-fn busybox_image() -> Option<&'static str> {
-    const IMAGE: &str = "orphans-foster-test:local";
+/// The book's image (`orphans:VERSION`: the static builds of the book's
+/// programs, foster among them, and busybox, `FROM scratch`), built if
+/// needed; `None` (after printing `skipped: …`) without a Docker engine.
+fn project_image() -> Option<String> {
     if common::skip_without_docker() {
         return None;
     }
-    let busybox = std::path::Path::new("/bin/busybox");
-    if common::skip_unless(
-        "ORPHANS_REQUIRE_DOCKER",
-        (!busybox.exists()).then(|| "no /bin/busybox (Debian: busybox-static)".to_string()),
-    ) {
-        return None;
-    }
-    let dir = std::env::temp_dir().join(format!("foster-image-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("make a build directory");
-    std::fs::copy(busybox, dir.join("busybox")).expect("copy busybox");
-    std::fs::write(
-        dir.join("Dockerfile"),
-        "FROM scratch\nCOPY busybox /bin/busybox\n",
-    )
-    .expect("write a Dockerfile");
-    let build = run(
-        "docker",
-        &["build", "-q", "-t", IMAGE, dir.to_str().expect("UTF-8")],
-    );
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        build.status.success(),
-        "docker build: {}",
-        text(&build.stderr)
-    );
-    Some(IMAGE)
+    let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let image = orphans::image::ensure_image(project).expect("build the orphans image");
+    Some(image.reference)
 }
 
-/// `docker run` arguments that make this build of foster the entrypoint.
-/// It is linked against the host's libc, so the host's libraries are
-/// mounted too (the book's image uses the static build instead).
+/// `docker run` arguments that make the image's static foster the
+/// entrypoint, with `out` shared as `/out`.
 fn foster_entrypoint(out: &std::path::Path) -> Vec<String> {
     let out = format!("{}:/out", out.display());
-    let foster = format!("{FOSTER}:/sbin/foster:ro");
-    [
-        "-v",
-        "/lib:/lib:ro",
-        "-v",
-        "/lib64:/lib64:ro",
-        "-v",
-        &foster,
-        "-v",
-        &out,
-    ]
-    .into_iter()
-    .map(String::from)
-    .chain(["--entrypoint".into(), "/sbin/foster".into()])
-    .collect()
+    ["-v", &out, "--entrypoint", "/bin/foster"]
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 #[test]
 fn under_docker_a_setsid_grandchild_gets_sigterm_before_the_end() {
-    let Some(image) = busybox_image() else { return };
+    let Some(image) = project_image() else { return };
     let out = std::env::temp_dir().join(format!("foster-docker-{}", std::process::id()));
     std::fs::create_dir_all(&out).expect("make a shared directory");
     let script = r#"/bin/busybox setsid /bin/busybox sh -c 'trap "echo TERM > /out/got; exit 0" TERM; echo > /out/ready; while :; do /bin/busybox sleep 0.05; done' &
@@ -528,7 +493,8 @@ until [ -e /out/ready ]; do /bin/busybox sleep 0.01; done
 exit 3"#;
     let mut args: Vec<String> = vec!["run".into(), "--rm".into()];
     args.extend(foster_entrypoint(&out));
-    args.extend([image, "--", "/bin/busybox", "sh", "-c", script].map(String::from));
+    args.push(image);
+    args.extend(["--", "/bin/busybox", "sh", "-c", script].map(String::from));
     let output = Command::new("timeout")
         .args(["-s", "KILL", LIMIT, "docker"])
         .args(&args)
@@ -546,13 +512,14 @@ exit 3"#;
 
 #[test]
 fn under_docker_docker_stop_reaches_the_command_through_foster() {
-    let Some(image) = busybox_image() else { return };
+    let Some(image) = project_image() else { return };
     let out = std::env::temp_dir().join(format!("foster-stop-{}", std::process::id()));
     std::fs::create_dir_all(&out).expect("make a shared directory");
     let name = format!("foster-stop-{}", std::process::id());
     let mut args: Vec<String> = vec!["run".into(), "-d".into(), "--name".into(), name.clone()];
     args.extend(foster_entrypoint(&out));
-    args.extend([image, "--", "/bin/busybox", "sleep", "1000"].map(String::from));
+    args.push(image);
+    args.extend(["--", "/bin/busybox", "sleep", "1000"].map(String::from));
     let started = run(
         "docker",
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
