@@ -534,7 +534,11 @@ mod webdriver {
         /// A PNG of the window.
         pub fn screenshot(&self) -> Vec<u8> {
             let encoded = self.command("GET", "screenshot", None);
-            super::base64_decode(encoded.as_str().unwrap_or(""))
+            // WebDriver sends the PNG as standard base64 (RFC 4648).
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded.as_str().unwrap_or(""))
+                .expect("a screenshot in base64")
         }
     }
 
@@ -544,34 +548,4 @@ mod webdriver {
             let _ = request(self.port, "DELETE", &path, None);
         }
     }
-}
-
-/// Decodes standard base64 (RFC 4648), ignoring padding and line breaks.
-fn base64_decode(text: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let sextets: Vec<u8> = text.bytes().filter_map(value).collect();
-    let mut out = Vec::with_capacity(sextets.len() * 3 / 4);
-    for chunk in sextets.chunks(4) {
-        let bits = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &s)| acc | (u32::from(s) << (18 - 6 * i)));
-        let bytes = bits.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    out
-}
-
-#[test]
-fn base64_decodes_what_it_should() {
-    assert_eq!(base64_decode("aGVsbG8="), b"hello");
-    assert_eq!(base64_decode("aGVsbG8h"), b"hello!");
-    assert_eq!(base64_decode("aA=="), b"h");
 }

@@ -76,21 +76,25 @@ impl Reaper {
     fn reaped(&mut self, status: WaitStatus, name: Option<String>, round: &mut Round) {
         let Some(pid) = status.pid() else { return };
         self.known.remove(&pid.as_raw());
-        let name = name.unwrap_or_else(|| "?".into());
         if pid == self.command {
-            self.log
-                .info(format_args!("command {pid} ({name}) {}", describe(status)));
             round.command_status = Some(status);
+        }
+        // The common case, an orphan reaped with nothing to say, must cost
+        // nothing more than the waitpid: format only what will be shown.
+        let orphan_news = self.warn_on_reap || self.log.tracing();
+        if pid != self.command && !orphan_news {
+            return;
+        }
+        let name = name.unwrap_or_else(|| "?".into());
+        let how = describe(status);
+        if pid == self.command {
+            self.log.info(format_args!("command {pid} ({name}) {how}"));
         } else if self.warn_on_reap {
-            self.log.warn(format_args!(
-                "warning: reaped zombie {pid} ({name}), {}",
-                describe(status)
-            ));
+            self.log
+                .warn(format_args!("warning: reaped zombie {pid} ({name}), {how}"));
         } else {
-            self.log.trace(format_args!(
-                "reaped orphan {pid} ({name}), {}",
-                describe(status)
-            ));
+            self.log
+                .trace(format_args!("reaped orphan {pid} ({name}), {how}"));
         }
     }
 
