@@ -71,7 +71,7 @@ fn run_probe_in_docker(image: &Image, project: &Path, explain: bool) -> Result<S
     let root_host_pid = root_host_pid(&run.stdout);
     let outside = match root_host_pid {
         Some(pid) if pid == run.host_pid_of_pid1 => format!(
-            "The engine agrees: while the probe was about to start, `docker inspect` gave the \
+            "The engine agrees: just before the probe started, `docker inspect` gave the \
              container's PID 1 as host PID {pid}, the number the probe's root read through \
              `/host/proc`."
         ),
