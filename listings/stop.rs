@@ -145,7 +145,7 @@ pub fn docker_stop(image: &str, plan: &Plan) -> Result<Outcome, String> {
     let sigterm_sent = Instant::now();
     // `docker stop` returns once the container has stopped.
     let stopped = Command::new("docker")
-        .args(["stop", "--time", &grace.to_string(), &name])
+        .args(["stop", "-t", &grace.to_string(), &name])
         .output();
     let took = sigterm_sent.elapsed();
     stopped.map_err(|e| format!("docker stop: {e}"))?;
