@@ -493,10 +493,15 @@ impl Bench<'_> {
         }
         let mut through_init: Vec<Vec<f64>> = vec![Vec::new(); recorders.len()];
         let mut direct: Vec<f64> = Vec::new();
-        for _ in 0..self.plan.signals {
-            for (slot, (_, _, pid1, recorder, lines)) in recorders.iter_mut().enumerate() {
+        // The order rotates from round to round, so that no init is always
+        // the one measured first, or right after the floor.
+        let count = recorders.len();
+        for round in 0..self.plan.signals {
+            for turn in 0..count {
+                let slot = (round + turn) % count;
+                let (_, _, pid1, recorder, lines) = &mut recorders[slot];
                 through_init[slot].extend(signal_latency_us(*pid1, lines));
-                if slot == 0 {
+                if turn == 0 {
                     direct.extend(signal_latency_us(*recorder, lines));
                 }
             }
