@@ -17,7 +17,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use orphans::image::{image_for_docker_rows, Availability};
-use orphans::procfs::{comm, state};
+use orphans::procfs::{children, comm, state};
 
 const WORKLOAD: &str = r#"/bin/busybox setsid /bin/busybox sh -c 'trap "echo > /out/term; exit 0" TERM; while :; do /bin/busybox sleep 0.05; done' &
 for i in 1 2 3 4 5; do (/bin/busybox sleep 0.3 &); done
@@ -136,15 +136,6 @@ fn observe(name: &str, args: &[String], out: &Path) -> Result<Observation, Strin
     .trim()
     .to_string();
     Ok((pid1, zombies, stop_time, status, out.join("term").exists()))
-}
-
-/// The children of `pid` (`/proc/PID/task/PID/children`, proc(5)).
-fn children(pid: i32) -> Vec<i32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
 }
 
 fn wait_for(file: &Path) -> Result<(), String> {

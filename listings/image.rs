@@ -218,7 +218,7 @@ fn require_static(path: &Path, hint: &str) -> Result<(), String> {
 
 /// Whether the 64-bit little-endian ELF image starting with `head` has a
 /// `PT_INTERP` program header (elf(5)); `None` if it is not such a file.
-fn has_interpreter(head: &[u8]) -> Option<bool> {
+pub fn has_interpreter(head: &[u8]) -> Option<bool> {
     const PT_INTERP: u32 = 3;
     if head.get(..6)? != b"\x7fELF\x02\x01" {
         return None;

@@ -23,8 +23,10 @@ use nix::sys::wait::waitpid;
 use nix::time::{clock_gettime, ClockId};
 use nix::unistd::{fork, pipe, read, ForkResult, Pid};
 use orphans::cli::{fail, usage_error};
+use orphans::image::has_interpreter;
 use orphans::process::exit_now;
 use orphans::procfs;
+use orphans::spawn::sibling;
 
 const USAGE: &str = "\
 usage: initbench [--quick] [--json FILE] [--foster PATH] [--init NAME=PATH]...
@@ -242,13 +244,6 @@ fn find_foster() -> Option<PathBuf> {
         sibling("foster"),
     ];
     candidates.into_iter().find(|path| path.exists())
-}
-
-/// A program built next to this one (same target directory and profile).
-fn sibling(name: &str) -> PathBuf {
-    let me = std::env::current_exe()
-        .unwrap_or_else(|e| fail("initbench", 1, &format!("current_exe: {e}")));
-    me.with_file_name(name)
 }
 
 fn progress(message: &str) {
@@ -574,11 +569,10 @@ impl Bench<'_> {
             let Some(path) = &init.path else { continue };
             if let Ok(bytes) = std::fs::read(path) {
                 record(&init.name, "size_bytes", bytes.len() as f64);
-                record(
-                    &init.name,
-                    "static",
-                    f64::from(u8::from(!has_interpreter(&bytes))),
-                );
+                // A static binary has no program interpreter (PT_INTERP).
+                if let Some(dynamic) = has_interpreter(&bytes) {
+                    record(&init.name, "static", f64::from(u8::from(!dynamic)));
+                }
             }
         }
     }
@@ -599,22 +593,6 @@ fn pinned_to_one_cpu(work: impl FnOnce()) -> Result<(), String> {
     sched_setaffinity(me, &one).map_err(|e| format!("sched_setaffinity: {e}"))?;
     work();
     sched_setaffinity(me, &before).map_err(|e| format!("restoring the CPU mask: {e}"))
-}
-
-/// True when an ELF file names a program interpreter (a dynamic loader):
-/// a static binary has no PT_INTERP program header (elf(5)).
-fn has_interpreter(elf: &[u8]) -> bool {
-    let word = |at: usize, len: usize| -> usize {
-        elf.get(at..at + len).map_or(0, |b| {
-            b.iter().rev().fold(0, |acc, &x| (acc << 8) | x as usize)
-        })
-    };
-    if elf.get(..4) != Some(b"\x7fELF") || elf.get(4) != Some(&2) {
-        return false;
-    }
-    let (table, entry_size, count) = (word(0x20, 8), word(0x36, 2), word(0x38, 2));
-    const PT_INTERP: usize = 3;
-    (0..count).any(|i| word(table + i * entry_size, 4) == PT_INTERP)
 }
 
 /// Sends SIGUSR1 to `target` and waits for the recorder's timestamp line:
@@ -640,17 +618,13 @@ fn monotonic_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// The first child of `parent`, waiting up to 5 s for it to appear.
+/// The first child of `parent`, waiting up to 5 s for it to appear;
+/// `None` at once if `parent` is gone.
 fn first_child(parent: i32) -> Option<i32> {
-    let path = format!("/proc/{parent}/task/{parent}/children");
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
-        let children = std::fs::read_to_string(&path).ok()?;
-        if let Some(pid) = children
-            .split_whitespace()
-            .next()
-            .and_then(|p| p.parse().ok())
-        {
+        procfs::state(parent)?;
+        if let Some(&pid) = procfs::children(parent).first() {
             return Some(pid);
         }
         std::thread::sleep(Duration::from_millis(2));

@@ -11,9 +11,10 @@ use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
+use orphans::cli::command_from;
 use orphans::cli::{fail, usage_error};
 use orphans::journal;
-use orphans::spawn::{command_from, shell_code};
+use orphans::spawn::shell_code;
 use orphans::status::shell_status;
 
 const USAGE: &str = "\

@@ -90,12 +90,3 @@ pub fn namespaces_unavailable() -> Option<String> {
         Err(e) => Some(format!("cannot run `container` ({e})")),
     }
 }
-
-/// A command line given at the end of ours: `first`, the first value the
-/// parser met, and every argument after it untouched, since options that
-/// follow the command are the command's own.
-pub fn command_from(first: OsString, parser: &mut lexopt::Parser) -> Vec<OsString> {
-    let mut command = vec![first];
-    command.extend(parser.raw_args().into_iter().flatten());
-    command
-}

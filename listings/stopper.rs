@@ -5,8 +5,9 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use orphans::bounds;
+use orphans::cli::command_from;
 use orphans::cli::{fail, usage_error};
-use orphans::spawn::{command_from, sibling};
+use orphans::spawn::sibling;
 use orphans::stop::{stop, workers_in, Outcome, Plan};
 use serde_json::json;
 
