@@ -70,18 +70,10 @@ pub fn skip_without_namespaces(container: &str) -> bool {
 /// True (after printing `skipped: …`) when no Docker engine answers; see
 /// [`skip_unless`] and `ORPHANS_REQUIRE_DOCKER`.
 pub fn skip_without_docker() -> bool {
-    let missing = match Command::new("docker")
-        .args(["info", "--format", "{{.ServerVersion}}"])
-        .output()
-    {
-        Ok(output) if output.status.success() => None,
-        Ok(output) => Some(format!(
-            "no Docker engine ({})",
-            String::from_utf8_lossy(&output.stderr).trim()
-        )),
-        Err(e) => Some(format!("no docker command ({e})")),
-    };
-    skip_unless("ORPHANS_REQUIRE_DOCKER", missing)
+    skip_unless(
+        "ORPHANS_REQUIRE_DOCKER",
+        orphans::docker::engine_version().err(),
+    )
 }
 
 /// The PID of the first child of `parent`, waiting up to five seconds for
