@@ -4,9 +4,9 @@
 mod common;
 
 use common::skip_without_docker;
+use foster::procfs::{comm, parent_of};
 use orphans::docker::Running;
 use orphans::image::ensure_image;
-use orphans::procfs::{comm, parent_of};
 
 #[test]
 fn the_shim_adopts_the_containers_pid_1() {

@@ -12,7 +12,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
-const FOSTER: &str = env!("CARGO_BIN_EXE_foster");
+static FOSTER: std::sync::LazyLock<String> = std::sync::LazyLock::new(common::foster_binary);
 const MAKE_ORPHANS: &str = env!("CARGO_BIN_EXE_make-orphans");
 
 /// No test may hang: everything runs under `timeout`, which SIGKILLs the
@@ -27,7 +27,7 @@ fn foster_command(as_pid1: bool, args: &[&str]) -> Command {
     if as_pid1 {
         command.arg(CONTAINER);
     }
-    command.arg(FOSTER).args(args);
+    command.arg(&*FOSTER).args(args);
     command
 }
 
@@ -135,7 +135,7 @@ fn dash_e_maps_listed_statuses_to_zero() {
 
 #[test]
 fn a_command_that_cannot_run_gives_127_or_126() {
-    let missing = run(FOSTER, &["/no/such/program"]);
+    let missing = run(&FOSTER, &["/no/such/program"]);
     assert_eq!(missing.status.code(), Some(127));
     assert!(
         text(&missing.stderr).contains("'/no/such/program'"),
@@ -144,7 +144,7 @@ fn a_command_that_cannot_run_gives_127_or_126() {
     );
     let file = std::env::temp_dir().join(format!("foster-not-executable-{}", std::process::id()));
     std::fs::write(&file, "not a program\n").expect("write a plain file");
-    let not_executable = run(FOSTER, &[file.to_str().expect("UTF-8")]);
+    let not_executable = run(&FOSTER, &[file.to_str().expect("UTF-8")]);
     let _ = std::fs::remove_file(&file);
     assert_eq!(not_executable.status.code(), Some(126));
     assert!(text(&not_executable.stderr).contains("Permission denied"));
@@ -159,11 +159,11 @@ fn bad_flags_give_a_message_the_usage_and_2() {
         &["-r", "TERM", "true"],
         &["--grace", "soon", "true"],
     ] {
-        let output = run(FOSTER, args);
+        let output = run(&FOSTER, args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(text(&output.stderr).contains("usage: foster"), "{args:?}");
     }
-    let help = run(FOSTER, &["--help"]);
+    let help = run(&FOSTER, &["--help"]);
     assert_eq!(help.status.code(), Some(0));
     assert!(text(&help.stdout).contains("--grace"));
 }
@@ -309,7 +309,7 @@ echo "$p $4 $PPID""#;
     // reaped: it is gone, long before its 30 s.
     assert_eq!(output.status.code(), Some(0));
     assert!(started.elapsed() < Duration::from_secs(25));
-    assert_eq!(orphans::procfs::state(orphan.parse().expect("a PID")), None);
+    assert_eq!(foster::procfs::state(orphan.parse().expect("a PID")), None);
 }
 
 /// Three processes outlive the command: one in a new session (setsid), one
@@ -393,7 +393,7 @@ echo "pid=$$ pgrp=$5 foreground=$8"
 trap "echo got INT; exit 0" INT
 echo ready
 while :; do sleep 0.05; done"#;
-    let line = format!("{CONTAINER} {FOSTER} -- sh -c '{inner}'");
+    let line = format!("{CONTAINER} {} -- sh -c '{inner}'", *FOSTER);
     let mut script = Command::new("timeout")
         .args(["-s", "KILL", LIMIT, "script", "-qec", &line, "/dev/null"])
         .stdin(Stdio::piped())
@@ -546,7 +546,7 @@ fn under_docker_docker_stop_reaches_the_command_through_foster() {
 /// after (once foster has had time to set itself up: prctl(2) only arms
 /// the signal for a parent that dies later), and returns foster's PID.
 fn foster_whose_parent_exits(args: &str) -> i32 {
-    let line = format!("{FOSTER} {args} >/dev/null 2>&1 & echo $!; sleep 0.5");
+    let line = format!("{} {args} >/dev/null 2>&1 & echo $!; sleep 0.5", *FOSTER);
     let output = run("sh", &["-c", &line]);
     text(&output.stdout).trim().parse().expect("foster's PID")
 }
@@ -555,7 +555,7 @@ fn foster_whose_parent_exits(args: &str) -> i32 {
 /// giving it up to two seconds to die.
 fn still_alive_after_a_while(pid: i32) -> bool {
     for _ in 0..200 {
-        match orphans::procfs::state(pid) {
+        match foster::procfs::state(pid) {
             None | Some('Z') => return false,
             Some(_) => std::thread::sleep(Duration::from_millis(10)),
         }
@@ -582,7 +582,7 @@ fn a_parent_that_ignores_sigchld_does_not_blind_foster() {
     use std::os::unix::process::CommandExt;
     // An ignored SIGCHLD survives exec; with it the kernel would reap the
     // command itself and foster would wait for it forever.
-    let mut command = Command::new(FOSTER);
+    let mut command = Command::new(&*FOSTER);
     command.args(["sh", "-c", "exit 3"]);
     // SAFETY: between fork and exec, only sigaction(2), which is
     // async-signal-safe; SIG_IGN installs no handler.

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 const INITBENCH: &str = env!("CARGO_BIN_EXE_initbench");
 const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
-const FOSTER: &str = env!("CARGO_BIN_EXE_foster");
+static FOSTER: std::sync::LazyLock<String> = std::sync::LazyLock::new(common::foster_binary);
 
 #[test]
 fn quick_run_on_foster_reports_every_figure() {
@@ -18,7 +18,7 @@ fn quick_run_on_foster_reports_every_figure() {
     let output = run(
         INITBENCH,
         &[
-            "--quick", "--only", "foster", "--foster", FOSTER, "--json", "-",
+            "--quick", "--only", "foster", "--foster", &FOSTER, "--json", "-",
         ],
     );
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -105,7 +105,7 @@ fn killing_the_stopper_takes_the_whole_namespace_down() {
     let worker = wait_for_child_of(pid1);
     stopper.kill().expect("SIGKILL the stopper");
     stopper.wait().expect("reap the stopper");
-    let running = |pid: i32| !matches!(orphans::procfs::state(pid), None | Some('Z'));
+    let running = |pid: i32| !matches!(foster::procfs::state(pid), None | Some('Z'));
     for _ in 0..500 {
         if ![container, pid1, worker].into_iter().any(running) {
             return;

@@ -6,9 +6,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{json_of, row, run, skip_without_namespaces};
+use foster::procfs::{children, comm, descendants, state};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use orphans::procfs::{children, comm, descendants, state};
 
 const SUBREAPER: &str = env!("CARGO_BIN_EXE_subreaper");
 const PROBE: &str = env!("CARGO_BIN_EXE_probe");

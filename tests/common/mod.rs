@@ -168,3 +168,17 @@ pub fn well_formed_elements(text: &str) -> usize {
     assert!(open.is_empty(), "elements never closed: {open:?}");
     elements
 }
+
+/// The path of foster's binary. foster is a package of its own, so cargo
+/// gives this package no `CARGO_BIN_EXE_foster`; but `cargo test` from the
+/// root builds every binary of the workspace into one directory, next to
+/// this package's own (wherever `CARGO_TARGET_DIR` puts it).
+pub fn foster_binary() -> String {
+    let path = std::path::Path::new(env!("CARGO_BIN_EXE_container")).with_file_name("foster");
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build -p foster` (a plain `cargo test` from the root does)",
+        path.display()
+    );
+    path.to_string_lossy().into_owned()
+}

@@ -74,7 +74,7 @@ impl Signals {
                 Ok(Some(info)) => return info.ssi_signo as i32,
                 Ok(None) | Err(Errno::EINTR) => continue,
                 Err(error) => {
-                    orphans::init::log::say(format_args!(
+                    foster::log::say(format_args!(
                         "warning: reading the signalfd: {error}; polling every second"
                     ));
                     std::thread::sleep(Duration::from_secs(1));

@@ -5,6 +5,7 @@
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStringExt;
 
+use foster::status::shell_status;
 use nix::errno::Errno;
 use nix::mount::{mount, MsFlags};
 use nix::sched::{unshare, CloneFlags};
@@ -14,7 +15,6 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{execvp, fork, getgid, getuid, ForkResult};
 use orphans::cli::{command_from, fail, help, usage_error};
 use orphans::process::exit_now;
-use orphans::status::shell_status;
 
 const USAGE: &str = "\
 usage: container [--host-proc DIR] [--detach] [--] CMD [ARGS...]

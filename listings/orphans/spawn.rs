@@ -68,7 +68,7 @@ pub fn words(command_line: &str) -> Vec<String> {
 }
 
 /// The status a shell shows for a child we started: its exit code, or
-/// 128+N when signal N killed it (what `orphans::status::shell_status` says
+/// 128+N when signal N killed it (what `foster::status::shell_status` says
 /// for a raw wait status).
 pub fn shell_code(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;

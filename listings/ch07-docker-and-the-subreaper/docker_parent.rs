@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
+use foster::procfs::{comm, parent_of, pids};
 use orphans::docker::{engine_version, Running};
 use orphans::image::ensure_image;
-use orphans::procfs::{comm, parent_of, pids};
 
 fn main() {
     let version = match engine_version() {

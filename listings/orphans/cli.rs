@@ -4,8 +4,8 @@
 use std::process::exit;
 
 /// Exit status for a command line that cannot be understood (the convention
-/// of getopt-based tools and of tini: usage errors exit 2).
-pub const USAGE_ERROR: i32 = 2;
+/// of getopt-based tools): the same as foster's.
+pub use foster::options::USAGE_ERROR;
 
 /// Prints `PROGRAM: MESSAGE` and the usage text on stderr, then exits with
 /// [`USAGE_ERROR`]. Never returns.

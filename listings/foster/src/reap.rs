@@ -4,12 +4,12 @@
 
 use std::collections::BTreeSet;
 
+use foster::log::Log;
+use foster::procfs::comm;
+use foster::status::describe;
 use nix::errno::Errno;
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
-use orphans::init::log::Log;
-use orphans::procfs::comm;
-use orphans::status::describe;
 
 /// What one round of reaping found.
 #[derive(Debug, Default)]
@@ -103,7 +103,7 @@ impl Reaper {
     /// `/proc/PID/comm` is still there. Only done when a message will show
     /// it; otherwise `(None, None)`: waitpid takes any dead child.
     fn next_dead_with_name(&self) -> (Option<Pid>, Option<String>) {
-        if !(self.warn_on_reap || self.log.level >= orphans::init::log::INFO) {
+        if !(self.warn_on_reap || self.log.level >= foster::log::INFO) {
             return (None, None);
         }
         let flags = WaitPidFlag::WEXITED

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use foster::procfs;
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::waitpid;
@@ -25,7 +26,6 @@ use nix::unistd::{fork, pipe, read, ForkResult, Pid};
 use orphans::cli::{fail, usage_error};
 use orphans::image::has_interpreter;
 use orphans::process::exit_now;
-use orphans::procfs;
 use orphans::spawn::sibling;
 
 const USAGE: &str = "\

@@ -6,6 +6,7 @@
 use std::os::fd::AsFd;
 use std::process::{Child, Command};
 
+use foster::status::shell_status;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -15,7 +16,6 @@ use orphans::cli::command_from;
 use orphans::cli::{fail, usage_error};
 use orphans::journal;
 use orphans::spawn::shell_code;
-use orphans::status::shell_status;
 
 const USAGE: &str = "\
 usage: naive-init [--exit-on-term] [--] CMD [ARGS...]

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use foster::procfs::comm;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use orphans::journal;
-use orphans::procfs::comm;
 use orphans::spawn::{dying_with_us, path_with_siblings, shell_code};
 
 /// How a stop is done.

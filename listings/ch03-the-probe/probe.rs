@@ -7,6 +7,7 @@
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, OwnedFd};
 
+use foster::procfs::first_nspid;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::prctl;
 use nix::sys::signal::{SigSet, Signal};
@@ -16,7 +17,6 @@ use nix::unistd::{fork, getpid, getppid, pipe, read, write, ForkResult};
 use orphans::cli::{fail, usage_error};
 use orphans::picture::html_block;
 use orphans::process::exit_now;
-use orphans::procfs::first_nspid;
 use orphans::report::{picture, reading, render, Format, Record, Role, Row, RECORD_SIZE};
 
 const USAGE: &str = "\

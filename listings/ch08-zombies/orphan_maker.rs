@@ -10,6 +10,7 @@
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
+use foster::procfs::{comm, parent_of, pids, state};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::wait::{waitpid, WaitStatus};
@@ -17,7 +18,6 @@ use nix::unistd::{fork, getpid, pipe, read, write, ForkResult};
 use orphans::bounds;
 use orphans::cli::{fail, usage_error};
 use orphans::process::exit_now;
-use orphans::procfs::{comm, parent_of, pids, state};
 use serde_json::json;
 
 const USAGE: &str = "\

@@ -6,17 +6,17 @@
 use std::ffi::OsString;
 use std::process::exit;
 
+use foster::log::{say, Log};
+use foster::options::{self, Options, Request, LICENSE, USAGE};
+use foster::reap::Reaper;
+use foster::shutdown::shut_down;
+use foster::signals::{name, send, Signals};
+use foster::spawn::{spawn, terminal};
+use foster::status::shell_status;
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
-use orphans::init::log::{say, Log};
-use orphans::init::options::{self, Options, Request, LICENSE, USAGE};
-use orphans::init::reap::Reaper;
-use orphans::init::shutdown::shut_down;
-use orphans::init::signals::{name, send, Signals};
-use orphans::init::spawn::{spawn, terminal};
-use orphans::status::shell_status;
 
 // ANCHOR: main
 fn main() {
@@ -137,7 +137,7 @@ fn command_line() -> Options {
         Ok(Request::License) => print_and_exit(LICENSE),
         Err(message) => {
             say(format_args!("{message}\n{USAGE}"));
-            exit(orphans::cli::USAGE_ERROR)
+            exit(options::USAGE_ERROR)
         }
     }
 }

@@ -7,6 +7,8 @@ use std::io::{ErrorKind, Write};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
+use foster::procfs::{children, comm};
+use foster::status::{describe, shell_status};
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::{kill, SigSet, Signal};
@@ -14,8 +16,6 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpid, Pid};
 use orphans::cli::{command_from, fail, help, usage_error};
-use orphans::procfs::{children, comm};
-use orphans::status::{describe, shell_status};
 
 const USAGE: &str = "\
 usage: subreaper [-v] [--] CMD [ARGS...]

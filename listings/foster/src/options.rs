@@ -6,9 +6,13 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
+use foster::log::WARNINGS;
+use foster::signals::parse_signal;
 use nix::sys::signal::Signal;
-use orphans::init::log::WARNINGS;
-use orphans::init::signals::parse_signal;
+
+/// Exit status for a command line that cannot be understood (the convention
+/// of getopt-based tools; tini exits 1 here).
+pub const USAGE_ERROR: i32 = 2;
 
 pub const USAGE: &str = "\
 usage: foster [OPTIONS] [--] CMD [ARGS...]

@@ -122,7 +122,7 @@ impl Row {
             role: record.role,
             pid: record.pid,
             ppid: record.ppid,
-            parent_comm: orphans::procfs::comm(record.ppid),
+            parent_comm: foster::procfs::comm(record.ppid),
             host_pid: (record.host_pid > 0).then_some(record.host_pid),
             ppid_at_birth: (record.role == Role::Grandchild).then_some(record.ppid_at_birth),
         }

@@ -16,8 +16,8 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use foster::procfs::{children, comm, state};
 use orphans::image::{image_for_docker_rows, Availability};
-use orphans::procfs::{children, comm, state};
 
 const WORKLOAD: &str = r#"/bin/busybox setsid /bin/busybox sh -c 'trap "echo > /out/term; exit 0" TERM; while :; do /bin/busybox sleep 0.05; done' &
 for i in 1 2 3 4 5; do (/bin/busybox sleep 0.3 &); done

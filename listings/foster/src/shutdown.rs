@@ -6,11 +6,11 @@
 
 use std::time::{Duration, Instant};
 
+use foster::log::Log;
+use foster::procfs::descendants;
+use foster::reap::Reaper;
+use foster::signals::{name, send, Signals};
 use nix::sys::signal::Signal;
-use orphans::init::log::Log;
-use orphans::init::reap::Reaper;
-use orphans::init::signals::{name, send, Signals};
-use orphans::procfs::descendants;
 
 // ANCHOR: shut_down
 /// Stops every process still alive, gently first: SIGTERM, up to `grace`

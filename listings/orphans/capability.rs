@@ -1,0 +1,117 @@
+//! What this machine can run: one check per component that an experiment or
+//! a test needs, shared by the book and the tests.
+//!
+//! Each check answers `Ok(())` or a [`Missing`] that says, in words for a
+//! reader, what is missing, why, and the command that would install or
+//! allow it. A chapter prints [`Missing::line`] (one line, starting with
+//! [`NOT_RUN`]) instead of a table it could not make; a test prints
+//! `skipped: …` (see `tests/common`), or fails where `ORPHANS_REQUIRE_*`
+//! asks for the component.
+//!
+//! Contract for every check: it never panics, never prints, and finishes in
+//! bounded time.
+
+use std::fmt;
+use std::path::Path;
+
+/// The words every "not run here" line starts with. `.ci/check-book` looks
+/// for them: in CI's full environment the book must contain none.
+pub const NOT_RUN: &str = "Not run here:";
+
+/// A component an experiment needs and this machine lacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Missing {
+    /// The component, as a reader knows it: "a Docker engine", "busybox".
+    pub component: String,
+    /// Why it is not usable, in a few words (no raw log).
+    pub why: String,
+    /// The command (or the step) that would provide it.
+    pub remedy: String,
+}
+
+impl Missing {
+    pub fn new(component: &str, why: impl Into<String>, remedy: &str) -> Missing {
+        Missing {
+            component: component.to_string(),
+            why: one_line(&why.into()),
+            remedy: remedy.to_string(),
+        }
+    }
+
+    /// The one line a page shows for `experiment` (what was not run):
+    /// `*Not run here: EXPERIMENT needs COMPONENT: WHY. To run it: REMEDY.*`
+    pub fn line(&self, experiment: &str) -> String {
+        format!("*{NOT_RUN} {experiment} needs {self}.*")
+    }
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}. To run it: {}",
+            self.component, self.why, self.remedy
+        )
+    }
+}
+
+/// The first line of `text`, trimmed and at most 200 characters, so that a
+/// tool's error output can never flood a page.
+pub fn one_line(text: &str) -> String {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let mut line: String = first.chars().take(200).collect();
+    if first.chars().count() > 200 {
+        line.push('…');
+    }
+    line.trim_end_matches('.').to_string()
+}
+
+/// A program that must be on this machine at `path` (a peer init of chapter
+/// 12, busybox, chromedriver), and the package that brings it.
+pub fn program(path: &str, package: &str) -> Result<(), Missing> {
+    if Path::new(path).is_file() {
+        Ok(())
+    } else {
+        Err(Missing::new(
+            &format!("`{path}`"),
+            "it is not installed",
+            &format!("apt-get install {package}"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_component_makes_one_marked_line() {
+        let missing = Missing::new(
+            "busybox",
+            "no /bin/busybox\nsecond line",
+            "apt-get install busybox-static",
+        );
+        let line = missing.line("The Docker table");
+        assert_eq!(
+            line,
+            "*Not run here: The Docker table needs busybox: no /bin/busybox. To run it: apt-get install busybox-static.*"
+        );
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn one_line_keeps_the_first_non_empty_line_and_bounds_it() {
+        assert_eq!(one_line("\n  error: boom.  \nmore"), "error: boom");
+        assert_eq!(one_line(&"x".repeat(500)).chars().count(), 201);
+    }
+
+    #[test]
+    fn a_program_that_is_not_there_is_missing() {
+        assert!(program("/no/such/program", "nothing").is_err());
+        assert!(program("/bin/sh", "dash").is_ok());
+    }
+}
