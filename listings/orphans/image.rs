@@ -25,9 +25,15 @@ pub const INPUTS_LABEL: &str = "org.orphans.inputs";
 /// Where Debian's `busybox-static` installs the static busybox.
 pub const BUSYBOX: &str = "/bin/busybox";
 
-/// `orphans:VERSION`, the image this crate's version builds.
+/// `orphans:VERSION`, the image this crate's version builds. Two checkouts
+/// that share one engine (branches built side by side) can keep their
+/// images apart by setting `ORPHANS_IMAGE_NAME` to another name.
 pub fn image_reference() -> String {
-    format!("{IMAGE_NAME}:{}", env!("CARGO_PKG_VERSION"))
+    let name = std::env::var("ORPHANS_IMAGE_NAME")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| IMAGE_NAME.to_string());
+    format!("{name}:{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// What [`ensure_image`] produced.
