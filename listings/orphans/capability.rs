@@ -84,6 +84,45 @@ pub fn program(path: &str, package: &str) -> Result<(), Missing> {
     }
 }
 
+// The checks, one per component. Each is a first version that helper work
+// on issue 12 makes thorough (a real `docker run`, remembered per build);
+// their names and signatures are the contract the chapters code against.
+
+/// PID namespaces: the book's `container` can start `true` as PID 1 of a
+/// new namespace (as root, or through a user namespace).
+pub fn namespaces() -> Result<(), Missing> {
+    match orphans::spawn::namespaces_unavailable() {
+        None => Ok(()),
+        Some(why) => Err(Missing::new(
+            "PID namespaces",
+            why,
+            "run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)",
+        )),
+    }
+}
+
+/// A Docker engine that can run the book's containers.
+pub fn docker() -> Result<(), Missing> {
+    orphans::docker::engine_version().map(drop).map_err(|why| {
+        Missing::new(
+            "a Docker engine",
+            why,
+            "install Docker and start its daemon (apt-get install docker.io)",
+        )
+    })
+}
+
+/// Debian's static busybox, the shell of the project's image.
+pub fn busybox() -> Result<(), Missing> {
+    program(orphans::image::BUSYBOX, "busybox-static")
+}
+
+/// One of the peer inits chapter 12 measures foster against, by path
+/// (`/usr/bin/tini-static`) and Debian package (`tini`).
+pub fn peer_init(path: &str, package: &str) -> Result<(), Missing> {
+    program(path, package)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
