@@ -64,7 +64,11 @@ fn without_the_host_proc_the_host_pids_are_unknown() {
     // must not report its inner PIDs (1, 2, 3) as the host's.
     let rows = json_of(&run(CONTAINER, &[PROBE, "--format", "json"]));
     for role in ["root", "child", "grandchild"] {
-        assert_eq!(row(&rows, role)["host_pid"], serde_json::Value::Null, "{rows}");
+        assert_eq!(
+            row(&rows, role)["host_pid"],
+            serde_json::Value::Null,
+            "{rows}"
+        );
     }
     let output = run(CONTAINER, &[PROBE, "--explain"]);
     let text = String::from_utf8_lossy(&output.stdout);

@@ -5,8 +5,8 @@
 use std::process::Command;
 
 use orphans::bounds;
-use orphans::cli::{fail, usage_error};
 use orphans::capability;
+use orphans::cli::{fail, usage_error};
 use orphans::docker::RUN;
 use orphans::image::{is_docker_row, DockerRows};
 use orphans::spawn::{dying_with_us, path_with_siblings, row_argument, sibling, words};
@@ -47,7 +47,8 @@ fn main() {
         return;
     }
     // The image is built once, before the first row, if a row needs it.
-    let docker = DockerRows::for_rows(&options.rows).unwrap_or_else(|e| fail("zombie-table", 1, &e));
+    let docker =
+        DockerRows::for_rows(&options.rows).unwrap_or_else(|e| fail("zombie-table", 1, &e));
     let rows: Vec<&String> = options.rows.iter().filter(|row| docker.runs(row)).collect();
     if !rows.is_empty() {
         println!(

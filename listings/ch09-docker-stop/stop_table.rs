@@ -5,8 +5,8 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use orphans::bounds;
-use orphans::cli::{fail, usage_error};
 use orphans::capability;
+use orphans::cli::{fail, usage_error};
 use orphans::image::{is_docker_row, DockerRows};
 use orphans::spawn::{row_argument, sibling, words};
 use orphans::stop::{docker_stop, stop, workers_in, Outcome, Plan};

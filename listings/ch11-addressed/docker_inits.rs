@@ -138,7 +138,11 @@ fn observe(name: &str, args: &[String]) -> Result<Observation, String> {
 /// running or stopped.
 fn added(name: &str, path: &str) -> bool {
     docker(&["diff", name])
-        .map(|output| text(&output).lines().any(|line| line.trim() == format!("A {path}")))
+        .map(|output| {
+            text(&output)
+                .lines()
+                .any(|line| line.trim() == format!("A {path}"))
+        })
         .unwrap_or(false)
 }
 

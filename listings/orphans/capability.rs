@@ -17,6 +17,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
+use orphans::workspace::{file_stamp, write_atomically};
+
 /// The words every "not run here" line starts with. `.ci/check-book` looks
 /// for them: in CI's full environment the book must contain none.
 pub const NOT_RUN: &str = "Not run here:";
@@ -146,7 +148,9 @@ pub fn namespaces_with(container: &Path) -> Result<(), Missing> {
         )),
         Err(e) => Err(Missing::new(
             "PID namespaces",
-            format!("the book's `container` could not start ({e}); build it with `cargo build --bins`"),
+            format!(
+                "the book's `container` could not start ({e}); build it with `cargo build --bins`"
+            ),
             remedy,
         )),
     }
@@ -202,7 +206,8 @@ fn docker_unremembered_or_recalled() -> Result<(), Missing> {
     if let Some(answer) = memory.recall(DOCKER_ANSWER_LIFETIME) {
         return answer.map_err(cannot_run);
     }
-    let answer = orphans::docker::can_run_containers(&orphans::workspace::cache_dir().join("check-image"));
+    let answer =
+        orphans::docker::can_run_containers(&orphans::workspace::cache_dir().join("check-image"));
     memory.store(&answer);
     answer.map_err(cannot_run)
 }
@@ -222,19 +227,6 @@ fn docker_key(engine: &orphans::docker::Engine) -> String {
     )
 }
 
-/// Size and modification time of a file: enough to notice it was replaced.
-pub fn file_stamp(path: &Path) -> String {
-    let Ok(meta) = path.metadata() else {
-        return "absent".into();
-    };
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|time| time.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map_or(0, |age| age.as_nanos());
-    format!("{}:{modified}", meta.len())
-}
-
 /// An answer kept in a small file of the cache directory: its key on the
 /// first line, the time it was found on the second, then `ok` or the
 /// reason it was not.
@@ -244,9 +236,14 @@ struct Remembered {
 }
 
 impl Remembered {
+    /// The answer called `name` for `key`: one file per key, so that two
+    /// setups used in turn (a stand-in `docker` and the real one) do not
+    /// keep replacing each other's answer.
     fn new(name: &str, key: &str) -> Remembered {
+        let mut hash = orphans::workspace::Fnv64::new();
+        hash.write(key.as_bytes());
         Remembered {
-            file: orphans::workspace::cache_dir().join(name),
+            file: orphans::workspace::cache_dir().join(format!("{name}-{}", hash.hex())),
             key: key.replace('\n', " "),
         }
     }
@@ -283,17 +280,6 @@ impl Remembered {
         let text = format!("{}\n{now}\n{verdict}\n", self.key);
         let _ = write_atomically(&self.file, &text);
     }
-}
-
-/// Writes `text` to `path` through a temporary file and a rename, so that
-/// a reader at the same time sees the old file or the new one, never half.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, path)
 }
 
 /// Debian's static busybox (or `ORPHANS_BUSYBOX`), the shell and tools of
@@ -337,7 +323,8 @@ pub fn musl_target() -> Result<String, Missing> {
         .ok()
         .filter(|output| output.status.success())
         .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
-    let installed = sysroot.is_some_and(|root| root.join("lib/rustlib").join(&triple).join("lib").is_dir());
+    let installed =
+        sysroot.is_some_and(|root| root.join("lib/rustlib").join(&triple).join("lib").is_dir());
     if installed {
         Ok(triple)
     } else {
@@ -444,7 +431,11 @@ mod tests {
             "The table",
             &[
                 Missing::new("a Docker engine", "none answers", "install it"),
-                Missing::new("a static busybox", "there is no /x", "apt-get install busybox-static"),
+                Missing::new(
+                    "a static busybox",
+                    "there is no /x",
+                    "apt-get install busybox-static",
+                ),
             ],
         );
         assert_eq!(
@@ -477,7 +468,10 @@ mod tests {
             Some(Err("no bridge".into()))
         );
         assert_eq!(memory.recall(Duration::ZERO), None, "too old");
-        assert_eq!(Remembered::new(&name, "key two").recall(Duration::from_secs(60)), None);
+        assert_eq!(
+            Remembered::new(&name, "key two").recall(Duration::from_secs(60)),
+            None
+        );
         memory.store(&Ok(()));
         assert_eq!(memory.recall(Duration::from_secs(60)), Some(Ok(())));
         let _ = std::fs::remove_file(&memory.file);

@@ -115,7 +115,11 @@ fn build_check_image(work: &Path) -> Result<(), String> {
     })?;
     let io = |e: std::io::Error| format!("preparing the check image in {}: {e}", work.display());
     std::fs::create_dir_all(work).map_err(io)?;
-    std::fs::write(work.join("exit0"), program).map_err(io)?;
+    let file = work.join("exit0");
+    std::fs::write(&file, program).map_err(io)?;
+    // `COPY` keeps the file's mode: it must be executable.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).map_err(io)?;
     let dockerfile = "FROM scratch\nCOPY exit0 /exit0\nENTRYPOINT [\"/exit0\"]\n";
     std::fs::write(work.join("Dockerfile"), dockerfile).map_err(io)?;
     let context = work.to_string_lossy();

@@ -219,7 +219,8 @@ fn render_table(rows: &[Row], separator: &str) -> String {
             row.pid.to_string(),
             row.ppid.to_string(),
             row.parent_comm.clone().unwrap_or_else(|| "-".into()),
-            row.host_pid.map_or_else(|| "?".into(), |pid| pid.to_string()),
+            row.host_pid
+                .map_or_else(|| "?".into(), |pid| pid.to_string()),
             optional(row.ppid_at_birth),
         ];
         let _ = writeln!(out, "| {} |", cells.join(" | "));
@@ -447,14 +448,22 @@ mod tests {
         let mut rows = rows((1, 0), 7, (1, "probe"));
         rows[0].host_pid = Some(4242);
         let table = render(&rows, Format::Markdown);
-        assert!(table.contains("| Root | 1 | 0 | sh | 4242 | - |"), "{table}");
-        assert!(table.contains("| Child | 7 | 1 | probe | ? | - |"), "{table}");
+        assert!(
+            table.contains("| Root | 1 | 0 | sh | 4242 | - |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| Child | 7 | 1 | probe | ? | - |"),
+            "{table}"
+        );
         let json: serde_json::Value =
             serde_json::from_str(&render(&rows, Format::Json)).expect("JSON");
         assert_eq!(json[1]["host_pid"], serde_json::Value::Null);
         assert!(!reading(&rows).expect("a reading").contains("--host-proc"));
         rows[0].host_pid = None;
-        assert!(reading(&rows).expect("a reading").contains("--host-proc DIR"));
+        assert!(reading(&rows)
+            .expect("a reading")
+            .contains("--host-proc DIR"));
     }
 
     #[test]

@@ -242,10 +242,7 @@ fn wait_until_ready(
                 "the workload ended before it was stopped ({status})"
             ));
         }
-        let ready_count = read_journal()
-            .iter()
-            .filter(|e| e.event == "ready")
-            .count();
+        let ready_count = read_journal().iter().filter(|e| e.event == "ready").count();
         if let Some(pid1) = (ready_count >= ready).then(&find_pid1).flatten() {
             return Ok(Pid::from_raw(pid1));
         }
