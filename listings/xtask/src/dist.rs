@@ -20,7 +20,6 @@ pub struct Options {
 /// bytes).
 pub const SIZE_LIMIT: u64 = 700_000;
 
-// ANCHOR: targets
 /// A release target: rustup's musl target for one architecture.
 pub struct Target {
     /// As `std::env::consts::ARCH` says it; also in the file's name.
@@ -50,7 +49,6 @@ pub const TARGETS: [Target; 2] = [
         linker_package: "gcc-aarch64-linux-gnu",
     },
 ];
-// ANCHOR_END: targets
 
 /// The man page's SEE ALSO: where the behaviour it describes comes from.
 const SEE_ALSO: &str = "tini(1), docker-run(1), podman-run(1), prctl(2), kill(2), \
@@ -83,7 +81,6 @@ struct Workspace {
     summary: String,
 }
 
-// ANCHOR: dist
 /// Builds everything into `TARGET_DIR/dist/` and returns that folder.
 pub fn dist(options: &Options) -> Result<PathBuf, String> {
     let started = Instant::now();
@@ -117,7 +114,6 @@ pub fn dist(options: &Options) -> Result<PathBuf, String> {
     ));
     Ok(dist)
 }
-// ANCHOR_END: dist
 
 fn progress(message: std::fmt::Arguments) {
     eprintln!("xtask: {message}");
@@ -157,7 +153,6 @@ fn workspace() -> Result<Workspace, String> {
     })
 }
 
-// ANCHOR: check_tools
 /// Everything the build needs that cargo does not install: all that is
 /// missing, in one error, each with the command that installs it.
 fn check_tools(options: &Options) -> Result<(), String> {
@@ -233,7 +228,18 @@ fn docker_engine() -> Result<(), String> {
         why.trim()
     ))
 }
-// ANCHOR_END: check_tools
+
+/// Runs `command` to its end; `what` names it in the error.
+fn run(command: &mut Command, what: &str) -> Result<(), String> {
+    let status = command
+        .status()
+        .map_err(|e| format!("{what}: cannot start it: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
 
 fn fresh_folder(folder: &Path) -> Result<(), String> {
     if folder.exists() {
@@ -248,7 +254,6 @@ fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
         .map_err(|e| format!("writing {}: {e}", path.display()))
 }
 
-// ANCHOR: build
 /// `cargo build -p foster --profile foster --target TRIPLE --locked`, and
 /// the checks a release binary must pass; returns the binary's bytes.
 fn build(workspace: &Workspace, target: &Target) -> Result<Vec<u8>, String> {
@@ -266,15 +271,7 @@ fn build(workspace: &Workspace, target: &Target) -> Result<Vec<u8>, String> {
     if target.needs_cross_linker() {
         command.env(target.linker_variable(), target.cross_linker);
     }
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "cargo build for {} failed ({status})",
-            target.triple
-        ));
-    }
+    run(&mut command, &format!("cargo build for {}", target.triple))?;
     let path = workspace
         .target_dir
         .join(target.triple)
@@ -315,7 +312,6 @@ fn check_release_binary(target: &Target, bytes: &[u8]) -> Result<(), String> {
     }
     Ok(())
 }
-// ANCHOR_END: build
 
 fn man_page(workspace: &Workspace) -> String {
     man::render(&man::Page {
@@ -328,7 +324,6 @@ fn man_page(workspace: &Workspace) -> String {
     })
 }
 
-// ANCHOR: image
 /// The image `foster:VERSION`: `FROM scratch`, only this machine's binary
 /// at `/foster`, for `COPY --from=foster:VERSION /foster /foster`.
 fn build_image(workspace: &Workspace, files: &[(String, Vec<u8>)]) -> Result<(), String> {
@@ -354,15 +349,12 @@ fn build_image(workspace: &Workspace, files: &[(String, Vec<u8>)]) -> Result<(),
         "building the image {reference} from {}",
         native.0
     ));
-    let status = Command::new("docker")
+    let mut build = Command::new("docker");
+    build
         .args(["build", "--network", "none", "--tag", &reference])
         .arg(&context)
-        .stdout(Stdio::from(std::io::stderr()))
-        .status()
-        .map_err(|e| format!("cannot run docker: {e}"))?;
-    if !status.success() {
-        return Err(format!("docker build of {reference} failed ({status})"));
-    }
+        .stdout(Stdio::from(std::io::stderr()));
+    run(&mut build, &format!("docker build of {reference}"))?;
     Ok(())
 }
 
@@ -374,7 +366,6 @@ fn dockerfile(version: &str) -> String {
          ENTRYPOINT [\"/foster\"]\n"
     )
 }
-// ANCHOR_END: image
 
 #[cfg(test)]
 mod tests {

@@ -83,7 +83,6 @@ fn render_part(part: &Part) -> String {
     }
 }
 
-// ANCHOR: parse
 /// Splits the help text into its usage line (without `usage:`) and its
 /// sections. Text before the first heading is the DESCRIPTION, and its
 /// option lines go to OPTIONS.
@@ -119,7 +118,6 @@ fn parse(usage: &str) -> (Option<String>, Vec<Section>) {
     sections.retain(|section| !section.parts.is_empty());
     (synopsis, sections)
 }
-// ANCHOR_END: parse
 
 impl Section {
     fn new(title: &str) -> Section {
@@ -226,7 +224,6 @@ fn split_term(line: &str) -> (&str, Option<&str>) {
     }
 }
 
-// ANCHOR: style
 /// A line of the synopsis or an option's term, styled as man pages do:
 /// flags and the program's name in bold, placeholders (`CODE`, `SIG:NEW`)
 /// in italics, brackets and commas plain.
@@ -260,7 +257,6 @@ fn styled_word(word: &str) -> String {
     };
     format!("{}{styled}{}", escape(open), escape(close))
 }
-// ANCHOR_END: style
 
 /// A line of running text: flags (`-s`, `--grace`) and environment
 /// variables (`FOSTER_GRACE`) in bold.
