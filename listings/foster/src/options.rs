@@ -39,7 +39,24 @@ kills the rest and exits with CMD's status (128+N if signal N killed it).
 Environment: FOSTER_SUBREAPER or TINI_SUBREAPER (like -s),
 FOSTER_KILL_PROCESS_GROUP or TINI_KILL_PROCESS_GROUP (like -g),
 FOSTER_VERBOSITY or TINI_VERBOSITY (0 quiet, 1 default, 2 = -v, 3 = -vv),
-FOSTER_GRACE (like --grace). Flags win over the environment.";
+FOSTER_GRACE (like --grace). Flags win over the environment.
+
+Exit status: CMD's status, or 128+N when signal N killed it; 0 instead of
+a status given with -e; 126 when CMD cannot be run, 127 when it is not
+found; 2 for a command line foster cannot read; 1 when foster cannot set
+itself up (its signals, -s, -p).
+
+Grace: when CMD has exited and other processes are left (as PID 1, every
+process in the PID namespace; elsewhere, foster's descendants), foster
+sends them SIGTERM and reaps them as they exit, for up to the grace time; a
+signal foster gets meanwhile goes to all of them. Then it sends SIGKILL,
+every 100 ms for up to 5 s, and exits. DUR is a number with ms, s or m, or
+a bare number of seconds (10 means 10s; 1.5s works too); 0 leaves them at
+once, and when foster is PID 1 the kernel then kills them.
+
+Limits: CODE is 0 to 255. SIGNAL is a name, with or without SIG, in any
+case (TERM, sigusr1, RTMIN+2), or a number from 1 to SIGRTMAX (64 on
+Linux); -p takes no real-time signal. A verbosity above 3 counts as 3.";
 
 pub const LICENSE: &str =
     "foster is licensed under the MIT license or the Apache License 2.0, at your option.";
