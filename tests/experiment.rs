@@ -103,6 +103,17 @@ fn a_failure_keeps_the_output_adds_one_line_and_is_not_remembered() {
 }
 
 #[test]
+fn text_output_is_fenced_and_the_note_stays_outside() {
+    let what = unique_what("text");
+    let command = ["sh", "-c", "echo '*not emphasis*'; exit 1"];
+    let page = stdout(&experiment(&what, &["--text"], &command, &[]));
+    assert!(
+        page.starts_with("```text\n*not emphasis*\n```\n\n*Not run here: "),
+        "{page}"
+    );
+}
+
+#[test]
 fn a_missing_component_is_one_line_and_nothing_runs() {
     let what = unique_what("missing");
     let output = experiment(

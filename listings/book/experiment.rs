@@ -25,7 +25,7 @@ use orphans::workspace::{cache_dir, file_stamp, project_dir, write_atomically, F
 
 const USAGE: &str = "\
 usage: experiment --chapter N --what TEXT [--needs NAMES] [--wants NAMES]
-                  [--timeout SECONDS] [--no-build] [--] COMMAND [ARGS...]
+                  [--text] [--timeout SECONDS] [--no-build] [--] COMMAND [ARGS...]
        experiment --check [--require NAMES]
 
 Runs one experiment of the book and prints, on stdout, what the page shows.
@@ -41,6 +41,8 @@ COMMAND with them first on $PATH, in the current directory.
                      the page gets one line: what, why, and how to get it
   --wants NAMES      components COMMAND is better with: it runs anyway, and
                      that line follows its output
+  --text             show COMMAND's output as preformatted text (a ```text
+                     block); the one-line notes stay outside it
   --timeout SECONDS  stop COMMAND (and all it started) after this long
                      (default 300, at most 3600); its output so far and one
                      line saying so make the page
@@ -111,6 +113,8 @@ struct Options {
     what: String,
     needs: Vec<Component>,
     wants: Vec<Component>,
+    /// Show the output in a ```text block.
+    text: bool,
     timeout: Duration,
     build: bool,
     command: Vec<OsString>,
@@ -166,7 +170,11 @@ fn run_experiment(options: &Options, mut progress: Progress) {
     };
     let ran = run_command(options, &provided.environment, &mut progress);
     let seconds = started.elapsed().as_secs_f64();
-    let mut page = ran.stdout.clone();
+    let mut page = if options.text && !ran.stdout.trim().is_empty() {
+        format!("```text\n{}\n```\n", ran.stdout.trim_end_matches('\n'))
+    } else {
+        ran.stdout.clone()
+    };
     match &ran.failure {
         None => {
             progress.say(&format!("done in {seconds:.1} s"));
@@ -690,6 +698,7 @@ fn parse_arguments() -> Mode {
         what: String::new(),
         needs: Vec::new(),
         wants: Vec::new(),
+        text: false,
         timeout: Duration::from_secs(300),
         build: true,
         command: Vec::new(),
@@ -717,6 +726,7 @@ fn parse_arguments() -> Mode {
                 options.timeout =
                     bounds::seconds(parser.value(), 3600.0).unwrap_or_else(|e| bad(&e))
             }
+            Ok(Some(Long("text"))) => options.text = true,
             Ok(Some(Long("no-build"))) => options.build = false,
             Ok(Some(Long("check"))) => check = true,
             Ok(Some(Long("require"))) => {
