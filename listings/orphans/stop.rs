@@ -161,7 +161,7 @@ fn stop_in_docker(
     let sigterm_sent = Instant::now();
     // `docker stop` returns once the container has stopped.
     let stopped = Command::new("docker")
-        .args(["stop", "-t", &grace.to_string(), &name])
+        .args(["stop", "-t", &grace.to_string(), name])
         .output();
     let took = sigterm_sent.elapsed();
     stopped.map_err(|e| format!("docker stop: {e}"))?;

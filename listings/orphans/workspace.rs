@@ -16,8 +16,8 @@ pub fn project_dir() -> PathBuf {
 
 /// cargo's target directory for this workspace.
 ///
-/// Found from the running program when cargo built it (cargo marks the top
-/// of every target directory with a `CACHEDIR.TAG` file), else asked of
+/// Found from the running program when cargo built it (see
+/// [`is_target_dir`]), else asked of
 /// `cargo metadata` (a chapter's block compiled by skeptic runs from a
 /// temporary directory), else `target/` in the project, cargo's default.
 pub fn target_dir() -> PathBuf {
@@ -45,8 +45,15 @@ fn target_of_running_program() -> Option<PathBuf> {
     exe.ancestors()
         .skip(1)
         .take(4)
-        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .find(|dir| is_target_dir(dir))
         .map(Path::to_path_buf)
+}
+
+/// Whether cargo uses `dir` as a target directory: it keeps there the
+/// answers of `rustc -vV` (`.rustc_info.json`), and marks a directory it
+/// made itself with `CACHEDIR.TAG`.
+fn is_target_dir(dir: &Path) -> bool {
+    dir.join(".rustc_info.json").is_file() || dir.join("CACHEDIR.TAG").is_file()
 }
 
 /// `target_directory` from `cargo metadata`, run in the project.
@@ -128,11 +135,7 @@ mod tests {
     #[test]
     fn the_target_directory_holds_this_test() {
         let target = target_dir();
-        assert!(
-            target.join("CACHEDIR.TAG").is_file(),
-            "{}",
-            target.display()
-        );
+        assert!(is_target_dir(&target), "{}", target.display());
         let exe = std::env::current_exe().expect("current exe");
         assert!(exe.starts_with(&target), "{}", exe.display());
     }
