@@ -94,15 +94,22 @@ fn run_check_container() -> Result<(), String> {
     let name = unique_container_name("check");
     let mut args = RUN.to_vec();
     args.extend(["--rm", "--pull", "never", "--name", &name, CHECK_IMAGE]);
-    let output = docker_within(&args, START_TIMEOUT)?;
+    succeeded(
+        docker_within(&args, START_TIMEOUT)?,
+        "`docker run --network none`",
+    )
+}
+
+/// `Ok` if `output` is a success, else what `what` said, in one line.
+fn succeeded(output: Output, what: &str) -> Result<(), String> {
     if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`docker run --network none` failed: {}",
-            orphans::capability::one_line(&String::from_utf8_lossy(&output.stderr))
-        ))
+        return Ok(());
     }
+    let said = String::from_utf8_lossy(&output.stderr);
+    Err(format!(
+        "{what} failed: {}",
+        orphans::capability::one_line(&said)
+    ))
 }
 
 /// Builds [`CHECK_IMAGE`] from a context in `work`.
@@ -127,14 +134,7 @@ fn build_check_image(work: &Path) -> Result<(), String> {
         &["build", "--quiet", "--tag", CHECK_IMAGE, &context],
         Duration::from_secs(120),
     )?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`docker build` of the check image failed: {}",
-            orphans::capability::one_line(&String::from_utf8_lossy(&output.stderr))
-        ))
-    }
+    succeeded(output, "`docker build` of the check image")
 }
 
 /// A complete static program for Linux on `arch` that exits with status 0
