@@ -330,10 +330,7 @@ fn measure(
 fn took(outcome: &Outcome, grace: Duration) -> String {
     let seconds = outcome.took.as_secs_f64();
     if outcome.killed {
-        format!(
-            "{seconds:.2} s: SIGKILL after the {} s grace",
-            grace.as_secs_f64()
-        )
+        format!("{seconds:.2} s, SIGKILL after {} s", grace.as_secs_f64())
     } else {
         format!("{seconds:.2} s")
     }

@@ -499,7 +499,7 @@ fn kill_table() -> Result<Option<String>, String> {
     // The sleeps whose parent is killed come to us rather than to the
     // machine's init, so that we can reap them (prctl(2)).
     nix::sys::prctl::set_child_subreaper(true).map_err(|e| format!("prctl: {e}"))?;
-    println!("| how the group is ended | processes in it | left after | empty after |");
+    println!("| how the group is ended | processes in it | left, up to 1 s later | empty after |");
     println!("|---|---|---|---|");
     for ending in [
         Ending::Pid1OfNamespace,
