@@ -176,6 +176,26 @@ enum Place<'a> {
 
 /// Chapter 13's table without Docker.
 fn namespace_table(options: &Options) -> Result<Shown, String> {
+    with_host_shells(HEADER, |place, shell| {
+        for pattern in &PATTERNS {
+            // The exec form has no shell: one row is enough.
+            if matches!(pattern.start, Start::ExecForm) && shell.name != "dash" {
+                continue;
+            }
+            let row = measure(place, shell, pattern, &app_args(ORPHANS, 30), options)?;
+            println!("{row}");
+        }
+        Ok(())
+    })
+}
+
+/// Prints `header`, then the rows that `rows` prints for each of the
+/// host's shells, each run as PID 1 of a new namespace; a shell this
+/// machine lacks gets one line after the table instead of its rows.
+fn with_host_shells(
+    header: &str,
+    mut rows: impl FnMut(&Place, &Shell) -> Result<(), String>,
+) -> Result<Shown, String> {
     if let Err(m) = capability::namespaces() {
         return Ok(Shown::NotRun(m.line("This table")));
     }
@@ -183,23 +203,17 @@ fn namespace_table(options: &Options) -> Result<Shown, String> {
     let place = Place::Namespace {
         scripts: &scripts.dir,
     };
-    print_header();
+    println!("{header}");
     let mut missing = Vec::new();
     for shell in &HOST_SHELLS {
-        if let Err(m) = capability::program(shell.command[0], shell.package) {
-            missing.push(m.line(&format!("The rows for {}", shell.name)));
-            continue;
-        }
-        for pattern in &PATTERNS {
-            // The exec form has no shell: one row is enough.
-            if matches!(pattern.start, Start::ExecForm) && shell.name != "dash" {
-                continue;
-            }
-            let row = measure(&place, shell, pattern, &app_args(ORPHANS, 30), options)?;
-            println!("{row}");
+        match capability::program(shell.command[0], shell.package) {
+            Ok(()) => rows(&place, shell)?,
+            Err(m) => missing.push(m.line(&format!("The rows for {}", shell.name))),
         }
     }
-    print_missing(&missing);
+    for line in missing {
+        println!("\n{line}");
+    }
     Ok(Shown::Table)
 }
 
@@ -231,7 +245,7 @@ fn image() -> Result<String, Missing> {
 
 fn docker_rows(image: &str, options: &Options) -> Result<Shown, String> {
     let place = Place::Docker { image };
-    print_header();
+    println!("{HEADER}");
     for pattern in &PATTERNS {
         let row = measure(
             &place,
@@ -247,23 +261,11 @@ fn docker_rows(image: &str, options: &Options) -> Result<Shown, String> {
 
 /// Chapter 9's table: a trap for SIGTERM, and a command busy for 3 s.
 fn traps_table(options: &Options) -> Result<Shown, String> {
-    if let Err(m) = capability::namespaces() {
-        return Ok(Shown::NotRun(m.line("This table")));
-    }
-    let scripts = Scripts::new()?;
-    let place = Place::Namespace {
-        scripts: &scripts.dir,
-    };
-    println!("| script (PID 1) | shell | gone after SIGTERM | PID 1's exit status |");
-    println!("|---|---|---|---|");
-    let mut missing = Vec::new();
-    for shell in &HOST_SHELLS {
-        if let Err(m) = capability::program(shell.command[0], shell.package) {
-            missing.push(m.line(&format!("The rows for {}", shell.name)));
-            continue;
-        }
+    let header =
+        "| script (PID 1) | shell | gone after SIGTERM | PID 1's exit status |\n|---|---|---|---|";
+    with_host_shells(header, |place, shell| {
         for pattern in &PATTERNS[4..6] {
-            let outcome = run(&place, shell, pattern.start, &app_args(0, 3), options)?;
+            let outcome = run(place, shell, pattern.start, &app_args(0, 3), options)?;
             println!(
                 "| {} | {} | {} | {} |",
                 pattern.label,
@@ -272,21 +274,12 @@ fn traps_table(options: &Options) -> Result<Shown, String> {
                 outcome.status
             );
         }
-    }
-    print_missing(&missing);
-    Ok(Shown::Table)
+        Ok(())
+    })
 }
 
-fn print_header() {
-    println!("| how the image starts `app` | shell | PID 1 | zombies left | SIGTERM reached `app` | stop | PID 1's exit status |");
-    println!("|---|---|---|---|---|---|---|");
-}
-
-fn print_missing(lines: &[String]) {
-    for line in lines {
-        println!("\n{line}");
-    }
-}
+/// The header of chapter 13's tables.
+const HEADER: &str = "| how the image starts `app` | shell | PID 1 | zombies left | SIGTERM reached `app` | stop | PID 1's exit status |\n|---|---|---|---|---|---|---|";
 
 /// `app`'s arguments.
 fn app_args(orphans: u32, lifetime: u32) -> Vec<String> {
