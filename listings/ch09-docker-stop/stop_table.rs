@@ -94,10 +94,14 @@ fn table_row(row: &str, outcome: &Outcome, grace: Duration) -> String {
     )
 }
 
-/// 137 → "137 (SIGKILL)", as a reader wants to see it.
+/// 137 → "137 (SIGKILL)", as a reader wants to see it. A namespace's PID 1
+/// that ends with 128 + N for another N did not die of signal N (the kernel
+/// drops such signals for it, kernel/signal.c, sig_task_ignored): it chose
+/// that exit status, as `naive-init --exit-on-term` does.
 fn describe_status(status: i32) -> String {
     match nix::sys::signal::Signal::try_from(status - 128) {
-        Ok(signal) if status > 128 => format!("{status} ({})", signal.as_str()),
+        Ok(nix::sys::signal::Signal::SIGKILL) => format!("{status} (SIGKILL)"),
+        Ok(signal) if status > 128 => format!("{status} (exit status, not {})", signal.as_str()),
         _ => status.to_string(),
     }
 }
