@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use orphans::capability::{self, Missing};
 use orphans::census::{self, Process};
 use orphans::cli::{help, usage_error};
-use orphans::engine::{Container, Engine};
+use orphans::engine::{unique_name, Container, Engine};
 use orphans::image::{image_for_docker_rows, Availability};
 use orphans::podman::{self, Pod};
 
@@ -294,7 +294,7 @@ fn start_pod<'e>(setup: &'e Setup, pod: &PodKind) -> Result<(PodGuard<'e>, Vec<S
             Ok((PodGuard::Container(first), join))
         }
         PodKind::Infra if setup.engine.program == "podman" => {
-            let pod = Pod::create(&format!("orphans-pod-{}", std::process::id()))?;
+            let pod = Pod::create(&unique_name("podman-pod"))?;
             let join = vec!["--pod".into(), pod.name.clone()];
             Ok((PodGuard::Podman(pod), join))
         }

@@ -91,8 +91,9 @@ fn bounded(text: &str, max: usize) -> String {
     }
 }
 
-/// A container name that no other run, of this process or another, uses.
-fn unique_name(program: &str) -> String {
+/// A container (or pod) name that no other run, of this process or
+/// another, uses.
+pub fn unique_name(program: &str) -> String {
     static CONTAINERS: AtomicUsize = AtomicUsize::new(0);
     let number = CONTAINERS.fetch_add(1, Ordering::Relaxed);
     format!("orphans-{program}-{}-{number}", std::process::id())
