@@ -17,9 +17,9 @@ use orphans::image::{image_for_docker_rows, Availability};
 // ANCHOR: rlimits
 /// Podman gives a container rlimits of its own choosing (1,048,576 open
 /// files and as many processes), and raising a hard limit above the
-/// caller's needs CAP_SYS_RESOURCE (setrlimit(2)). Where the engine runs without that
-/// capability, in some sandboxes and CI machines, runc fails with "error
-/// setting rlimits"; limits this low are allowed everywhere.
+/// caller's needs CAP_SYS_RESOURCE (setrlimit(2)). Where the engine runs
+/// without that capability, in some sandboxes and CI machines, runc fails
+/// with "error setting rlimits"; limits this low are allowed everywhere.
 pub const RLIMITS: [&str; 4] = [
     "--ulimit",
     "nofile=1024:1024",
@@ -63,10 +63,21 @@ pub fn ready() -> Result<Ready, Missing> {
     capability::podman()?;
     let image = match image_for_docker_rows() {
         Ok(Availability::Ready(image)) => image,
-        Ok(Availability::NoEngine(why)) => return Err(image_needs_docker(why)),
-        Err(why) => return Err(image_needs_docker(why)),
+        Ok(Availability::NoEngine(why)) | Err(why) => {
+            return Err(Missing::new(
+                "the project's image, which the book builds with Docker",
+                why,
+                "install Docker and start its daemon (apt-get install docker.io)",
+            ))
+        }
     };
-    let id = copy_from_docker(&image.reference).map_err(image_needs_docker)?;
+    let id = copy_from_docker(&image.reference).map_err(|why| {
+        Missing::new(
+            "the project's image in Podman",
+            why,
+            "try `docker save IMAGE | podman load` by hand",
+        )
+    })?;
     let engine = engine();
     let mut trial = vec!["run", "--rm"];
     trial.extend(engine.create_options.iter().map(String::as_str));
@@ -85,14 +96,6 @@ pub fn ready() -> Result<Ready, Missing> {
     })
 }
 // ANCHOR_END: ready
-
-fn image_needs_docker(why: String) -> Missing {
-    Missing::new(
-        "the project's image, which the book builds with Docker",
-        why,
-        "install Docker and start its daemon (apt-get install docker.io)",
-    )
-}
 
 // ANCHOR: copy
 /// Makes Docker's image `reference` available to Podman and returns its ID.
@@ -150,7 +153,8 @@ pub fn copy_from_docker(reference: &str) -> Result<String, String> {
 // ANCHOR: pod
 /// A Podman pod whose containers share one PID namespace (`--share +pid`
 /// adds it to the namespaces a pod shares by default). Its first process
-/// is the infra container's: catatonit, in pause mode. Dropping the pod
+/// is the infra container's, catatonit in pause mode unless
+/// containers.conf names another infra image. Dropping the pod
 /// removes it and its containers.
 pub struct Pod {
     engine: Engine,
@@ -162,8 +166,8 @@ impl Pod {
         let conf = containers_conf()?;
         let mut engine = engine();
         engine.environment.push(("CONTAINERS_CONF".into(), conf));
-        let args = ["pod", "create", "--name", name, "--share", "+pid"];
-        engine.run(&[&args[..], &["--network", "none"]].concat())?;
+        let create = ["pod", "create", "--name", name, "--share", "+pid"];
+        engine.run(&[&create[..], &["--network", "none"]].concat())?;
         Ok(Pod {
             engine,
             name: name.to_string(),
