@@ -166,8 +166,16 @@ impl Pod {
         let conf = containers_conf()?;
         let mut engine = engine();
         engine.environment.push(("CONTAINERS_CONF".into(), conf));
-        let create = ["pod", "create", "--name", name, "--share", "+pid"];
-        engine.run(&[&create[..], &["--network", "none"]].concat())?;
+        engine.run(&[
+            "pod",
+            "create",
+            "--name",
+            name,
+            "--share",
+            "+pid",
+            "--network",
+            "none",
+        ])?;
         Ok(Pod {
             engine,
             name: name.to_string(),
