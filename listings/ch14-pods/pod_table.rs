@@ -470,7 +470,7 @@ fn app_label(app: &AppKind) -> String {
         AppKind::Direct => "the workload, no init".into(),
         AppKind::EngineInit => "`--init`".into(),
         AppKind::InitPathFoster => "`--init --init-path` foster".into(),
-        AppKind::Init(words) => format!("`{}`", words.join(" ")),
+        AppKind::Init(words) => format!("`{}` as the entrypoint", words.join(" ")),
     }
 }
 
