@@ -21,6 +21,7 @@ pub mod docker;
 pub mod image;
 /// Chapter 9: how workloads report what happened to them, and `docker stop`.
 pub mod journal;
+pub mod orphan;
 /// Chapters 3 and 4: the probe's records and tables, and its pictures.
 pub mod picture;
 /// Small process helpers for forked children.
