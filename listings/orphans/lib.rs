@@ -19,6 +19,9 @@ pub mod cli;
 /// Chapter 5: the Docker engine and the project's image.
 pub mod docker;
 pub mod image;
+/// mdBook's include directives, expanded for build.rs (which compiles
+/// this module on its own) and tested here.
+pub mod includes;
 /// Chapter 9: how workloads report what happened to them, and `docker stop`.
 pub mod journal;
 pub mod orphan;
