@@ -317,37 +317,30 @@ mod tests {
 
     #[test]
     fn anchors_and_ranges_select_as_mdbook_does() {
-        assert_eq!(
-            listing("{{#include ../l/a.rs:main}}"),
-            Ok("fn main() {}".into())
-        );
-        assert_eq!(
-            listing("{{#include ../l/a.rs:3}}"),
-            Ok("fn main() {}".into())
-        );
-        assert_eq!(
-            listing("{{#include ../l/a.rs:5:6}}"),
-            Ok("// ANCHOR: other\nfn other() {}".into())
-        );
-        assert_eq!(
-            listing("{{#include ../l/a.rs:6:}}")
-                .unwrap()
-                .lines()
-                .count(),
-            2
-        );
-        assert_eq!(
-            listing("{{#include ../l/a.rs:1:7}}"),
-            listing("{{#include ../l/a.rs}}")
-        );
-        assert_eq!(
-            listing("A {{#rustdoc_include ../l/a.rs:other}} B"),
-            Ok("A # use x;\n# fn main() {}\nfn other() {} B".into())
-        );
-        assert_eq!(
-            listing("{{#include ../l/a.rs:main}} \\{{#include x}} {{#title T}}"),
-            Ok("fn main() {} {{#include x}} {{#title T}}".into())
-        );
+        for (text, expected) in [
+            ("{{#include ../l/a.rs:main}}", "fn main() {}"),
+            ("{{#include ../l/a.rs:3}}", "fn main() {}"),
+            (
+                "{{#include ../l/a.rs:5:6}}",
+                "// ANCHOR: other\nfn other() {}",
+            ),
+            (
+                "{{#include ../l/a.rs:6:}}",
+                "fn other() {}\n// ANCHOR_END: other",
+            ),
+            ("{{#include ../l/a.rs:1:7}}", LISTING),
+            ("{{#include ../l/a.rs}}", LISTING),
+            (
+                "A {{#rustdoc_include ../l/a.rs:other}} B",
+                "A # use x;\n# fn main() {}\nfn other() {} B",
+            ),
+            (
+                "{{#include ../l/a.rs:main}} \\{{#include x}} {{#title T}}",
+                "fn main() {} {{#include x}} {{#title T}}",
+            ),
+        ] {
+            assert_eq!(listing(text), Ok(expected.to_string()), "{text}");
+        }
     }
 
     #[test]
