@@ -23,8 +23,12 @@ pub mod docker;
 /// Chapters 14 and 15: containers through Docker's or Podman's command line.
 pub mod engine;
 pub mod image;
+/// mdBook's include directives, expanded for build.rs (which compiles
+/// this module on its own) and tested here.
+pub mod includes;
 /// Chapter 9: how workloads report what happened to them, and `docker stop`.
 pub mod journal;
+pub mod orphan;
 /// Chapters 3 and 4: the probe's records and tables, and its pictures.
 pub mod picture;
 /// Chapter 15: the project's image in Podman, and Podman's pods.
