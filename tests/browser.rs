@@ -188,8 +188,12 @@ fn check_chapter(session: &Session, book: &Path, page: &str, screenshots: &Path)
     if text.contains("<!-- cmdrun") {
         problem("shows a raw '<!-- cmdrun' directive".into());
     }
-    for table in seen["tables"].as_array().into_iter().flatten() {
+    let tables = seen["tables"].as_array().cloned().unwrap_or_default();
+    for table in &tables {
         problems_of_table(table).into_iter().for_each(&mut problem);
+    }
+    if let Some(missing) = missing_tables(page, tables.len(), text) {
+        problem(missing);
     }
     let pictures = seen["pictures"].as_array().cloned().unwrap_or_default();
     let expected = pictures_expected(page);
@@ -223,6 +227,21 @@ fn check_chapter(session: &Session, book: &Path, page: &str, screenshots: &Path)
     let name = screenshots.join(page.replace(".html", ".png"));
     std::fs::write(&name, png).unwrap_or_else(|e| panic!("write {}: {e}", name.display()));
     problems
+}
+
+/// The chapters whose experiments are all tables, and how many: each must
+/// be drawn, or replaced by the one "Not run here" line its tool prints.
+const TABLES_EXPECTED: &[(&str, usize)] =
+    &[("ch13-who-is-pid-1.html", 2), ("ch16-cgroups.html", 3)];
+
+/// What is wrong if `page` shows fewer tables (counting "Not run here"
+/// lines in their place) than [`TABLES_EXPECTED`] says.
+fn missing_tables(page: &str, tables: usize, text: &str) -> Option<String> {
+    let &(_, expected) = TABLES_EXPECTED.iter().find(|(name, _)| *name == page)?;
+    let not_run = text.matches(orphans::capability::NOT_RUN).count();
+    (tables + not_run < expected).then(|| {
+        format!("{tables} tables and {not_run} 'not run' lines, {expected} tables expected")
+    })
 }
 
 /// A table needs rows; a column headed "PID" holds only numbers.

@@ -13,7 +13,7 @@ use nix::unistd::Pid;
 
 const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
 static FOSTER: std::sync::LazyLock<String> = std::sync::LazyLock::new(common::foster_binary);
-const MAKE_ORPHANS: &str = env!("CARGO_BIN_EXE_make-orphans");
+const ORPHAN_MAKER: &str = env!("CARGO_BIN_EXE_orphan-maker");
 
 /// No test may hang: everything runs under `timeout`, which SIGKILLs the
 /// outermost process (and `container`'s PID 1 dies with it: pdeathsig).
@@ -265,10 +265,10 @@ fn twenty_thousand_orphans_are_reaped_and_no_zombie_is_left() {
     if skip_without_namespaces(CONTAINER) {
         return;
     }
-    // Inside, once make-orphans is done: wait (5 s at most) until /proc
+    // Inside, once orphan-maker is done: wait (5 s at most) until /proc
     // shows no zombie, and say how many there are.
     let script = format!(
-        r#"{MAKE_ORPHANS} 20000 || exit 1
+        r#"{ORPHAN_MAKER} --leave 20000 || exit 1
 i=0
 while [ $i -lt 100 ]; do
   z=$(cat /proc/[0-9]*/stat 2>/dev/null | grep -c ') Z ')

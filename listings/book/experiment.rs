@@ -19,7 +19,7 @@ use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use orphans::bounds;
 use orphans::capability::{self, failed_line, line_for, Missing, NOT_RUN};
-use orphans::cli::{command_from, fail, help, usage_error};
+use orphans::cli::{self, fail, Request};
 use orphans::spawn::{dying_with_us, own_dir};
 use orphans::workspace::{cache_dir, file_stamp, project_dir, write_atomically, Fnv64};
 
@@ -49,6 +49,7 @@ COMMAND with them first on $PATH, in the current directory.
   --no-build         do not build first (the programs are built already)
   --check            print what this machine can run, component by component
   --require NAMES    with --check: exit 1 if one of these is missing
+  -V, --version      show the version
   -h, --help         show this help
 
 Components: namespaces (PID namespaces), docker (an engine that can run
@@ -56,7 +57,8 @@ containers), busybox (static, for the image), image (the project's image,
 built if needed; its name in $ORPHANS_IMAGE), musl (the musl target),
 static-foster (foster's static build, made if the musl target is there,
 else the debug build; its path in $ORPHANS_FOSTER), peer-inits (tini,
-tini-static, dumb-init, catatonit), browser (Chromium and chromedriver).
+tini-static, dumb-init, catatonit), browser (Chromium and chromedriver),
+podman (Podman answers).
 
 A COMMAND that fails never fails the book: its output so far and one line
 saying so make the page, and the exit status is 0 (2 for bad arguments).
@@ -83,9 +85,10 @@ enum Component {
     StaticFoster,
     PeerInits,
     Browser,
+    Podman,
 }
 
-const COMPONENTS: [(&str, Component, &str); 8] = [
+const COMPONENTS: [(&str, Component, &str); 9] = [
     (
         "namespaces",
         Component::Namespaces,
@@ -106,6 +109,11 @@ const COMPONENTS: [(&str, Component, &str); 8] = [
     ),
     ("peer-inits", Component::PeerInits, "chapter 12's columns"),
     ("browser", Component::Browser, "tests/browser.rs"),
+    (
+        "podman",
+        Component::Podman,
+        "chapter 15 and tests/podman.rs",
+    ),
 ];
 
 struct Options {
@@ -126,7 +134,7 @@ enum Mode {
 }
 
 fn main() {
-    let mode = parse_arguments();
+    let mode = cli::options_or_exit("experiment", USAGE, parse);
     let progress = Progress::to_build_log();
     match mode {
         Mode::Check { require } => check(&require),
@@ -134,7 +142,6 @@ fn main() {
     }
 }
 
-// ANCHOR: run
 /// Runs the experiment, or recalls its output, or says why it cannot run,
 /// and prints the page's part on stdout.
 fn run_experiment(options: &Options, mut progress: Progress) {
@@ -192,7 +199,6 @@ fn run_experiment(options: &Options, mut progress: Progress) {
     }
     print_page(&page);
 }
-// ANCHOR_END: run
 
 /// Prints `page`, ending it with exactly one newline.
 fn print_page(page: &str) {
@@ -271,6 +277,7 @@ fn missing_part(component: Component) -> Vec<Missing> {
         Component::Musl | Component::StaticFoster => one(capability::musl_target().map(drop)),
         Component::PeerInits => capability::peer_inits(),
         Component::Browser => one(capability::browser().map(drop)),
+        Component::Podman => one(capability::podman()),
     }
 }
 
@@ -452,7 +459,6 @@ fn find_program(name: &OsString, path: &OsString) -> PathBuf {
         .unwrap_or_else(|| name.to_path_buf())
 }
 
-// ANCHOR: memory
 /// The remembered output of an experiment: one file per experiment (its
 /// chapter, what and command line), holding the key of the run that made
 /// it, the time, and the page.
@@ -511,7 +517,6 @@ impl Memory {
         let _ = write_atomically(&self.file, &format!("{}\n{now}\n{page}", self.key));
     }
 }
-// ANCHOR_END: memory
 
 /// The key of a run (see [`Memory`]), as a hash.
 fn run_key(options: &Options) -> String {
@@ -566,7 +571,7 @@ fn component_stamp(component: Component) -> String {
         Component::Musl | Component::StaticFoster => {
             format!("musl {}", capability::musl_target().is_ok())
         }
-        Component::Namespaces | Component::Browser => String::new(),
+        Component::Namespaces | Component::Browser | Component::Podman => String::new(),
     }
 }
 
@@ -690,9 +695,8 @@ fn parse_components(list: &str) -> Result<Vec<Component>, String> {
         .collect()
 }
 
-fn parse_arguments() -> Mode {
+fn parse(args: Vec<OsString>) -> Result<Request<Mode>, String> {
     use lexopt::prelude::*;
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("experiment", error, USAGE) };
     let mut options = Options {
         chapter: String::new(),
         what: String::new(),
@@ -705,50 +709,101 @@ fn parse_arguments() -> Mode {
     };
     let mut check = false;
     let mut require = Vec::new();
-    let mut parser = lexopt::Parser::from_env();
-    let text = |parser: &mut lexopt::Parser| match parser.value().map(|v| v.string()) {
-        Ok(Ok(text)) => text,
-        Ok(Err(_)) => bad(&"arguments must be UTF-8"),
-        Err(error) => bad(&error),
-    };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => help(USAGE),
-            Ok(Some(Long("chapter"))) => options.chapter = text(&mut parser),
-            Ok(Some(Long("what"))) => options.what = text(&mut parser),
-            Ok(Some(Long("needs"))) => {
-                options.needs = parse_components(&text(&mut parser)).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(Long("wants"))) => {
-                options.wants = parse_components(&text(&mut parser)).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(Long("timeout"))) => {
-                options.timeout =
-                    bounds::seconds(parser.value(), 3600.0).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(Long("text"))) => options.text = true,
-            Ok(Some(Long("no-build"))) => options.build = false,
-            Ok(Some(Long("check"))) => check = true,
-            Ok(Some(Long("require"))) => {
-                require = parse_components(&text(&mut parser)).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(Value(first))) => {
-                options.command = command_from(first, &mut parser);
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("chapter") => options.chapter = cli::text(parser.value())?,
+            Long("what") => options.what = cli::text(parser.value())?,
+            Long("needs") => options.needs = parse_components(&cli::text(parser.value())?)?,
+            Long("wants") => options.wants = parse_components(&cli::text(parser.value())?)?,
+            Long("timeout") => options.timeout = bounds::seconds(parser.value(), 3600.0)?,
+            Long("text") => options.text = true,
+            Long("no-build") => options.build = false,
+            Long("check") => check = true,
+            Long("require") => require = parse_components(&cli::text(parser.value())?)?,
+            Value(first) => {
+                options.command = cli::command_from(first, &mut parser)?;
                 break;
             }
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => break,
-            Err(error) => bad(&error),
+            other => return cli::other(other),
         }
     }
     if check {
-        return Mode::Check { require };
+        return Ok(Request::Run(Mode::Check { require }));
     }
-    if options.command.is_empty() {
-        bad(&"no command given");
-    }
+    options.command = cli::some_command(options.command)?;
     if options.chapter.is_empty() || options.what.is_empty() {
-        bad(&"--chapter and --what are required");
+        return Err("--chapter and --what are required".into());
     }
-    Mode::Run(options)
+    Ok(Request::Run(Mode::Run(options)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::parse_str;
+
+    fn run_options(args: &[&str]) -> Options {
+        match parse_str(parse, args) {
+            Ok(Request::Run(Mode::Run(options))) => options,
+            other => panic!("{args:?}: {:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn a_line_of_a_chapter_is_understood() {
+        let options = run_options(&[
+            "--chapter",
+            "8",
+            "--what",
+            "The table",
+            "--needs",
+            "namespaces,image",
+            "--wants",
+            "peer-inits",
+            "--text",
+            "--timeout",
+            "20",
+            "--",
+            "zombie-table",
+            "-n",
+            "5",
+        ]);
+        assert_eq!(options.needs, [Component::Namespaces, Component::Image]);
+        assert_eq!(options.wants, [Component::PeerInits]);
+        assert!(options.text && options.build);
+        assert_eq!(options.timeout, Duration::from_secs(20));
+        assert_eq!(options.command, ["zombie-table", "-n", "5"]);
+    }
+
+    #[test]
+    fn the_commands_own_options_stay_its_own() {
+        let options = run_options(&["--chapter", "1", "--what", "x", "probe", "--text"]);
+        assert!(!options.text);
+        assert_eq!(options.command, ["probe", "--text"]);
+    }
+
+    #[test]
+    fn bad_lines_are_refused() {
+        for args in [
+            &["--chapter", "1", "--what", "x"][..],
+            &["--what", "x", "true"],
+            &[
+                "--chapter",
+                "1",
+                "--what",
+                "x",
+                "--needs",
+                "teleporter",
+                "true",
+            ],
+            &["--chapter", "1", "--what", "x", "--timeout", "9999", "true"],
+        ] {
+            assert!(parse_str(parse, args).is_err(), "{args:?}");
+        }
+        assert!(matches!(
+            parse_str(parse, &["--check", "--require", "docker"]),
+            Ok(Request::Run(Mode::Check { .. }))
+        ));
+    }
 }

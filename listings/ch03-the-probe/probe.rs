@@ -4,7 +4,7 @@
 //! and the grandchild reports who its parent is now. Every process sends
 //! what it knows up a pipe; only the root prints.
 
-use std::ffi::{CStr, CString};
+use std::ffi::{CStr, CString, OsString};
 use std::os::fd::{AsFd, OwnedFd};
 
 use foster::procfs::first_nspid;
@@ -14,7 +14,7 @@ use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::wait;
 use nix::unistd::{fork, getpid, getppid, pipe, read, write, ForkResult};
-use orphans::cli::{fail, usage_error};
+use orphans::cli::{self, fail, Request};
 use orphans::picture::html_block;
 use orphans::process::exit_now;
 use orphans::report::{
@@ -36,6 +36,7 @@ grandchild reports who adopted it. Prints one row per process.
                     birth and after the child's exit
   --host-proc DIR   a procfs of an outer PID namespace (e.g. the host's
                     /proc bind-mounted at DIR): read host PIDs there
+  -V, --version     show the version
   -h, --help        show this help";
 
 /// How long the grandchild waits to be adopted before it gives up, and how
@@ -44,7 +45,7 @@ const PATIENCE_MS: u16 = 5000;
 
 // ANCHOR: main
 fn main() {
-    let options = parse_arguments();
+    let options = cli::options_or_exit("probe", USAGE, parse);
     let rows = run_probe(&options.status_path).unwrap_or_else(|e| fail("probe", 1, &e));
     if options.picture {
         print!(
@@ -60,6 +61,7 @@ fn main() {
 // ANCHOR_END: main
 
 /// What the command line asked for.
+#[derive(Debug, PartialEq)]
 struct Options {
     format: Format,
     explain: bool,
@@ -69,48 +71,33 @@ struct Options {
     status_path: CString,
 }
 
-fn parse_arguments() -> Options {
+fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
     let mut format = Format::Markdown;
     let mut explain = false;
     let mut picture = false;
     let mut proc_dir = String::from("/proc");
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("probe", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            Ok(Some(Long("explain"))) => explain = true,
-            Ok(Some(Long("picture"))) => picture = true,
-            Ok(Some(Long("format"))) => match parser.value().map(|v| v.string()) {
-                Ok(Ok(name)) => format = name.parse().unwrap_or_else(|e: String| bad(&e)),
-                Ok(Err(_)) => bad(&"--format takes markdown, org or json"),
-                Err(error) => bad(&error),
-            },
-            Ok(Some(Long("host-proc"))) => match parser.value().map(|v| v.string()) {
-                Ok(Ok(dir)) => proc_dir = dir,
-                Ok(Err(_)) => bad(&"--host-proc takes a directory name in UTF-8"),
-                Err(error) => bad(&error),
-            },
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => break,
-            Err(error) => bad(&error),
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("explain") => explain = true,
+            Long("picture") => picture = true,
+            Long("format") => format = cli::text(parser.value())?.parse()?,
+            Long("host-proc") => proc_dir = cli::text(parser.value())?,
+            other => return cli::other(other),
         }
     }
     if picture && format != Format::Markdown {
-        bad(&"--picture is HTML for a markdown page: use it with --format markdown");
+        return Err("--picture is HTML for a markdown page: use it with --format markdown".into());
     }
     let status_path = CString::new(format!("{proc_dir}/self/status"))
-        .unwrap_or_else(|_| bad(&"--host-proc contains a NUL byte"));
-    Options {
+        .map_err(|_| "--host-proc contains a NUL byte")?;
+    Ok(Request::Run(Options {
         format,
         explain,
         picture,
         status_path,
-    }
+    }))
 }
 
 // ANCHOR: root
@@ -290,4 +277,47 @@ fn check_complete(records: &[Record]) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn options_and_their_defaults() {
+        let plain = options(parse, &[]);
+        assert_eq!(plain.format, Format::Markdown);
+        assert!(!plain.explain && !plain.picture);
+        assert_eq!(plain.status_path.to_str(), Ok("/proc/self/status"));
+        let all = options(
+            parse,
+            &[
+                "--format",
+                "markdown",
+                "--explain",
+                "--picture",
+                "--host-proc",
+                "/host/proc",
+            ],
+        );
+        assert!(all.explain && all.picture);
+        assert_eq!(all.status_path.to_str(), Ok("/host/proc/self/status"));
+        assert_eq!(options(parse, &["--format", "json"]).format, Format::Json);
+        help_and_version(parse);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_a_reason() {
+        for (args, reason) in [
+            (&["--format", "xml"][..], "xml"),
+            (&["--format"], "missing argument"),
+            (&["--picture", "--format", "org"], "--picture"),
+            (&["--bogus"], "--bogus"),
+            (&["extra"], "unexpected"),
+        ] {
+            let message = refusal(parse, args);
+            assert!(message.contains(reason), "{args:?}: {message}");
+        }
+    }
 }

@@ -13,7 +13,7 @@ use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::sys::wait::waitpid;
 use nix::unistd::{execvp, fork, getgid, getuid, ForkResult};
-use orphans::cli::{command_from, fail, help, usage_error};
+use orphans::cli::{self, fail, Request};
 use orphans::process::exit_now;
 
 const USAGE: &str = "\
@@ -26,11 +26,13 @@ a fresh /proc. Exits with CMD's status (128+N if signal N killed it).
                     exist), so CMD can read host PIDs there
   --detach          start PID 1 and exit at once with status 0, leaving
                     PID 1 to whoever adopts it (as `runc create` does)
+  -V, --version     show the version
   -h, --help        show this help
 
 As root it uses the namespaces directly; otherwise it maps the caller to
 root in a new user namespace, as `unshare --user --map-root-user` does.";
 
+#[derive(Debug, PartialEq)]
 struct Options {
     host_proc: Option<CString>,
     detach: bool,
@@ -39,7 +41,7 @@ struct Options {
 
 // ANCHOR: main
 fn main() {
-    let options = parse_arguments();
+    let options = cli::options_or_exit("container", USAGE, parse);
     if let Err(message) = enter_new_namespaces() {
         fail("container", 1, &message);
     }
@@ -74,41 +76,36 @@ fn main() {
 }
 // ANCHOR_END: main
 
-fn parse_arguments() -> Options {
+fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
     let mut host_proc = None;
     let mut detach = false;
-    let mut command: Vec<OsString> = Vec::new();
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("container", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => help(USAGE),
-            Ok(Some(Long("host-proc"))) => match parser.value() {
-                Ok(dir) => host_proc = Some(dir),
-                Err(error) => bad(&error),
-            },
-            Ok(Some(Long("detach"))) => detach = true,
-            Ok(Some(Value(first))) => {
-                command = command_from(first, &mut parser);
+    let mut command = Vec::new();
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("host-proc") => host_proc = Some(c_string(parser.value().map_err(cli::error)?)?),
+            Long("detach") => detach = true,
+            Value(first) => {
+                command = cli::command_from(first, &mut parser)?;
                 break;
             }
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => break,
-            Err(error) => bad(&error),
+            other => return cli::other(other),
         }
     }
-    if command.is_empty() {
-        bad(&"no command given");
-    }
-    let to_c = |s: OsString| {
-        CString::new(s.into_vec()).unwrap_or_else(|_| bad(&"an argument contains a NUL byte"))
-    };
-    Options {
-        host_proc: host_proc.map(to_c),
+    Ok(Request::Run(Options {
+        host_proc,
         detach,
-        command: command.into_iter().map(to_c).collect(),
-    }
+        command: cli::some_command(command)?
+            .into_iter()
+            .map(c_string)
+            .collect::<Result<_, _>>()?,
+    }))
+}
+
+/// An argument as the C string execvp(3) and mount(2) take.
+fn c_string(arg: OsString) -> Result<CString, String> {
+    CString::new(arg.into_vec()).map_err(|_| "an argument contains a NUL byte".into())
 }
 
 // ANCHOR: unshare
@@ -188,3 +185,35 @@ fn mount_fresh_proc(host_proc: Option<&std::ffi::CStr>) -> Result<(), String> {
         .map_err(|e| format!("mounting a fresh /proc: {e}"))
 }
 // ANCHOR_END: pid1
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn the_command_starts_at_the_first_word_that_is_not_an_option() {
+        let o = options(parse, &["--detach", "--host-proc", "/h", "ls", "--detach"]);
+        assert!(o.detach);
+        assert_eq!(o.host_proc.as_deref(), Some(c"/h"));
+        assert_eq!(o.command, [c"ls".to_owned(), c"--detach".to_owned()]);
+        let o = options(parse, &["--", "--help"]);
+        assert!(!o.detach && o.host_proc.is_none());
+        assert_eq!(o.command, [c"--help".to_owned()]);
+        help_and_version(parse);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_a_reason() {
+        for (args, reason) in [
+            (&[][..], "no command given"),
+            (&["--detach"], "no command given"),
+            (&["--host-proc"], "missing argument"),
+            (&["--bogus", "ls"], "--bogus"),
+            (&["ls", "a\0b"], "NUL"),
+        ] {
+            let message = refusal(parse, args);
+            assert!(message.contains(reason), "{args:?}: {message}");
+        }
+    }
+}

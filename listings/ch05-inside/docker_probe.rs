@@ -1,10 +1,11 @@
 //! `docker-probe`: the probe as PID 1 of a real Docker container, as the
 //! original note ran it, plus the host's view of the same processes.
 
+use std::ffi::OsString;
 use std::path::Path;
 
 use orphans::capability::{self, line_for};
-use orphans::cli::{fail, usage_error};
+use orphans::cli::{self, fail, Request};
 use orphans::docker::{engine_version, run_watched};
 use orphans::image::{ensure_image, Image};
 use orphans::workspace::project_dir;
@@ -24,16 +25,17 @@ Prints the command, the probe's table and that PID, in markdown.
                  is missing for the image, print one line that says why and
                  exit 0 (what a book built without Docker needs); not when
                  the environment has ORPHANS_REQUIRE_DOCKER=1
+  -V, --version  show the version
   -h, --help     show this help";
 
+#[derive(Debug, Default, PartialEq)]
 struct Options {
     explain: bool,
     or_say_why: bool,
 }
 
-// ANCHOR: main
 fn main() {
-    let options = parse_arguments();
+    let options = cli::options_or_exit("docker-probe", USAGE, parse);
     let project = project_dir();
     let missing = capability::project_image();
     if !missing.is_empty() {
@@ -53,7 +55,6 @@ fn main() {
         image.reference
     );
 }
-// ANCHOR_END: main
 
 /// CI sets `ORPHANS_REQUIRE_DOCKER=1` where an engine runs: then a missing
 /// engine or image is an error, never a line in the book.
@@ -100,26 +101,32 @@ fn root_host_pid(table: &str) -> Option<i32> {
     row.split('|').map(str::trim).nth(5)?.parse().ok()
 }
 
-fn parse_arguments() -> Options {
+fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
-    let mut options = Options {
-        explain: false,
-        or_say_why: false,
-    };
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("docker-probe", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            Ok(Some(Long("explain"))) => options.explain = true,
-            Ok(Some(Long("or-say-why"))) => options.or_say_why = true,
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => break,
-            Err(error) => bad(&error),
+    let mut options = Options::default();
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("explain") => options.explain = true,
+            Long("or-say-why") => options.or_say_why = true,
+            other => return cli::other(other),
         }
     }
-    options
+    Ok(Request::Run(options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn two_switches() {
+        assert_eq!(options(parse, &[]), Options::default());
+        let both = options(parse, &["--or-say-why", "--explain"]);
+        assert!(both.explain && both.or_say_why);
+        help_and_version(parse);
+        assert!(refusal(parse, &["--bogus"]).contains("--bogus"));
+        assert!(refusal(parse, &["--explain=yes"]).contains("--explain"));
+    }
 }

@@ -15,7 +15,7 @@ use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpid, Pid};
-use orphans::cli::{command_from, fail, help, usage_error};
+use orphans::cli::{self, fail, Request};
 
 const USAGE: &str = "\
 usage: subreaper [-v] [--] CMD [ARGS...]
@@ -27,11 +27,13 @@ killed it). SIGTERM, SIGINT and SIGHUP are passed on to CMD, or, once CMD
 has gone, to the orphans it left behind.
 
   -v, --verbose   report on stderr each adoption noticed and each reap
+  -V, --version   show the version
   -h, --help      show this help";
 
 /// The signals passed on to CMD instead of ending the subreaper.
 const FORWARDED: [Signal; 3] = [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP];
 
+#[derive(Debug, PartialEq)]
 struct Options {
     verbose: bool,
     command: Vec<OsString>,
@@ -39,7 +41,7 @@ struct Options {
 
 // ANCHOR: main
 fn main() {
-    let options = parse_arguments();
+    let options = cli::options_or_exit("subreaper", USAGE, parse);
     // prctl(2): from now on, an orphan among our descendants comes to us
     // instead of going to init (kernel/exit.c, find_new_reaper).
     if let Err(e) = prctl::set_child_subreaper(true) {
@@ -56,29 +58,23 @@ fn main() {
 }
 // ANCHOR_END: main
 
-fn parse_arguments() -> Options {
+fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
     let mut verbose = false;
-    let mut command: Vec<OsString> = Vec::new();
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("subreaper", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => help(USAGE),
-            Ok(Some(Short('v') | Long("verbose"))) => verbose = true,
-            Ok(Some(Value(first))) => {
-                command = command_from(first, &mut parser);
+    let mut command = Vec::new();
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Short('v') | Long("verbose") => verbose = true,
+            Value(first) => {
+                command = cli::command_from(first, &mut parser)?;
                 break;
             }
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => break,
-            Err(error) => bad(&error),
+            other => return cli::other(other),
         }
     }
-    if command.is_empty() {
-        bad(&"no command given");
-    }
-    Options { verbose, command }
+    let command = cli::some_command(command)?;
+    Ok(Request::Run(Options { verbose, command }))
 }
 
 // ANCHOR: signals
@@ -293,4 +289,21 @@ impl Reaper {
 /// The command name of `pid`, or "?" once it is gone from `/proc`.
 fn name_of(pid: i32) -> String {
     comm(pid).unwrap_or_else(|| "?".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn options_before_the_command_are_ours() {
+        let o = options(parse, &["-v", "sh", "-v"]);
+        assert!(o.verbose);
+        assert_eq!(o.command, ["sh", "-v"]);
+        assert!(!options(parse, &["--", "-v"]).verbose);
+        help_and_version(parse);
+        assert!(refusal(parse, &["-v"]).contains("no command given"));
+        assert!(refusal(parse, &["-x", "sh"]).contains("-x"));
+    }
 }

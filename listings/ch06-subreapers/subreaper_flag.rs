@@ -1,19 +1,39 @@
 //! The child-subreaper flag: who has it after fork(2) and execve(2), and
 //! what `/proc` says about it.
 
-use std::ffi::CString;
+use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::process::Command;
 
 use nix::sys::prctl::{get_child_subreaper, set_child_subreaper};
 use nix::unistd::execv;
+use orphans::cli::{self, Request};
+
+const USAGE: &str = "\
+usage: subreaper_flag
+
+Sets the child-subreaper flag (prctl PR_SET_CHILD_SUBREAPER) and shows
+who has it: this process, a child it starts, and this process after
+execve(2). It runs itself again for the last two, with --child and
+--after-execve.
+
+  -V, --version   show the version
+  -h, --help      show this help";
+
+/// Which of its runs this is: the program starts itself again.
+#[derive(Debug, PartialEq)]
+enum Run {
+    First,
+    Child,
+    AfterExecve,
+}
 
 // ANCHOR: main
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    match std::env::args().nth(1).as_deref() {
-        Some("--child") => return report("a child, after fork and execve"),
-        Some("--after-execve") => return report("this process, after execve"),
-        _ => {}
+    match cli::options_or_exit("subreaper_flag", USAGE, parse) {
+        Run::Child => return report("a child, after fork and execve"),
+        Run::AfterExecve => return report("this process, after execve"),
+        Run::First => {}
     }
     report("this process, at first")?;
     set_child_subreaper(true)?;
@@ -46,4 +66,33 @@ fn proc_mentions() -> std::io::Result<usize> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let about_it = |line: &&str| !line.starts_with("Name:") && line.contains("eaper");
     Ok(status.lines().filter(about_it).count())
+}
+
+fn parse(args: Vec<OsString>) -> Result<Request<Run>, String> {
+    use lexopt::prelude::*;
+    let mut run = Run::First;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("child") => run = Run::Child,
+            Long("after-execve") => run = Run::AfterExecve,
+            other => return cli::other(other),
+        }
+    }
+    Ok(Request::Run(run))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn the_three_runs() {
+        assert_eq!(options(parse, &[]), Run::First);
+        assert_eq!(options(parse, &["--child"]), Run::Child);
+        assert_eq!(options(parse, &["--after-execve"]), Run::AfterExecve);
+        help_and_version(parse);
+        assert!(refusal(parse, &["--chld"]).contains("--chld"));
+    }
 }

@@ -3,6 +3,7 @@
 //! running a server does. It never reaps anyone else, and by default it
 //! does nothing about SIGTERM.
 
+use std::ffi::OsString;
 use std::os::fd::AsFd;
 use std::process::{Child, Command};
 
@@ -12,8 +13,7 @@ use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
-use orphans::cli::command_from;
-use orphans::cli::{fail, usage_error};
+use orphans::cli::{self, fail, Request};
 use orphans::journal;
 use orphans::spawn::shell_code;
 
@@ -26,11 +26,12 @@ if signal N killed it). Orphans it adopts are never reaped.
   --exit-on-term  on SIGTERM, note `sigterm naive-init PID` in the journal
                   ($ORPHANS_JOURNAL) and exit 143 at once, without passing
                   the signal on to CMD
+  -V, --version   show the version
   -h, --help      show this help";
 
 // ANCHOR: main
 fn main() {
-    let (exit_on_term, command) = parse_arguments();
+    let (exit_on_term, command) = cli::options_or_exit("naive-init", USAGE, parse);
     let status = if exit_on_term {
         run_exiting_on_sigterm(&command)
     } else {
@@ -104,35 +105,44 @@ fn start(command: &[String]) -> Child {
         })
 }
 
-fn parse_arguments() -> (bool, Vec<String>) {
+/// `--exit-on-term`, and the command to run.
+fn parse(args: Vec<OsString>) -> Result<Request<(bool, Vec<String>)>, String> {
     use lexopt::prelude::*;
     let mut exit_on_term = false;
     let mut command = Vec::new();
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("naive-init", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            Ok(Some(Long("exit-on-term"))) => exit_on_term = true,
-            Ok(Some(Value(first))) => {
-                command = command_from(first, &mut parser);
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("exit-on-term") => exit_on_term = true,
+            Value(first) => {
+                command = cli::command_from(first, &mut parser)?;
                 break;
             }
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => break,
-            Err(error) => bad(&error),
+            other => return cli::other(other),
         }
     }
-    if command.is_empty() {
-        bad(&"no command given");
-    }
-    let command = command
+    let command = cli::some_command(command)?
         .into_iter()
         .map(|word| word.into_string())
         .collect::<Result<Vec<_>, _>>()
-        .unwrap_or_else(|_| bad(&"arguments must be UTF-8"));
-    (exit_on_term, command)
+        .map_err(|_| "arguments must be UTF-8")?;
+    Ok(Request::Run((exit_on_term, command)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn a_switch_then_the_command() {
+        assert_eq!(
+            options(parse, &["--exit-on-term", "worker", "--exit-on-term"]),
+            (true, vec!["worker".into(), "--exit-on-term".into()])
+        );
+        assert!(!options(parse, &["sleep", "1"]).0);
+        help_and_version(parse);
+        assert!(refusal(parse, &[]).contains("no command given"));
+        assert!(refusal(parse, &["--bogus", "true"]).contains("--bogus"));
+    }
 }

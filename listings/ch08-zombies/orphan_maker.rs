@@ -2,30 +2,33 @@
 //! leave in its PID namespace.
 //!
 //! For each orphan it forks a middle process, which forks the orphan and
-//! exits at once. The orphan outlives its parent briefly, then exits too.
-//! Whoever adopted it must now reap it; `orphan-maker` waits a moment, scans
-//! `/proc` for processes in state `Z`, and reports. It stays alive until
-//! then, so the namespace (if it runs in one) lives on while it counts.
+//! exits at once (`orphans::orphan::make`). The orphan outlives its parent
+//! briefly, then exits too. Whoever adopted it must now reap it;
+//! `orphan-maker` waits a moment, scans `/proc` for processes in state `Z`,
+//! and reports. It stays alive until then, so the namespace (if it runs in
+//! one) lives on while it counts. With `--leave N` it only leaves the
+//! orphans, a load for a reaper such as foster.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::ffi::OsString;
 use std::time::{Duration, Instant};
 
 use foster::procfs::{comm, parent_of, pids, state};
-use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::wait::{waitpid, WaitStatus};
-use nix::unistd::{fork, getpid, pipe, read, write, ForkResult};
 use orphans::bounds;
-use orphans::cli::{fail, usage_error};
-use orphans::process::exit_now;
+use orphans::cli::{self, fail, Request};
+use orphans::orphan::{self, Exit, Orphans, Plan};
 use serde_json::json;
 
 const USAGE: &str = "\
 usage: orphan-maker [-n N] [--settle SECONDS] [--hold SECONDS] [--format text|json]
+       orphan-maker --leave N
 
 Makes N orphans (double fork: each middle process exits at once, each
 orphan exits right after its parent), waits until they are reaped or the
 settle time is over, then counts the zombies in /proc and reports.
+
+With --leave, only leaves N orphans to whoever adopts them, in batches of
+500 that exit at once, and exits without waiting or counting: a load for
+a reaper. It prints nothing; a fork that fails is an error.
 
   -n N               how many orphans (default 5, at most 1000)
   --settle SECONDS   how long the orphans' adopter gets to reap them
@@ -33,16 +36,42 @@ settle time is over, then counts the zombies in /proc and reports.
   --hold SECONDS     stay alive this long after reporting, to look at
                      the zombies from outside (default 0, at most 600)
   --format FORMAT    text (default) or json
+  --leave N          leave N orphans (at most 100000) and exit
+  -V, --version      show the version
   -h, --help         show this help";
 
 /// How long to wait for news from the orphans before giving up.
-const PATIENCE_MS: u16 = 5000;
+const PATIENCE: Duration = Duration::from_secs(5);
 
-struct Options {
+/// The batches of `--leave`: many orphans fast, few processes at a time.
+const LEAVE_BATCH: usize = 500;
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+enum Options {
+    /// Make orphans, then count the zombies they leave.
+    Count(Counting),
+    /// `--leave N`: make N orphans and exit.
+    Leave(usize),
+}
+
+#[derive(Debug, PartialEq)]
+struct Counting {
     orphans: u32,
     settle: Duration,
     hold: Duration,
     json: bool,
+}
+
+impl Default for Counting {
+    fn default() -> Counting {
+        Counting {
+            orphans: 5,
+            settle: Duration::from_millis(500),
+            hold: Duration::ZERO,
+            json: false,
+        }
+    }
 }
 
 /// What the run found.
@@ -52,16 +81,26 @@ struct Zombie {
 }
 
 fn main() {
-    let options = parse_arguments();
-    let (orphans, failure) =
-        make_orphans(options.orphans).unwrap_or_else(|e| fail("orphan-maker", 1, &e));
-    let waited = give_the_adopter_time_to_reap(&orphans, options.settle);
+    match cli::options_or_exit("orphan-maker", USAGE, parse) {
+        Options::Count(counting) => make_and_count(&counting),
+        Options::Leave(count) => leave(count),
+    }
+}
+
+fn make_and_count(options: &Counting) {
+    let plan = Plan {
+        count: options.orphans as usize,
+        per_parent: 1,
+        exit: Exit::AfterParent,
+    };
+    let orphans = made_and_exited(plan).unwrap_or_else(|e| fail("orphan-maker", 1, &e));
+    let waited = give_the_adopter_time_to_reap(&orphans.pids, options.settle);
     let zombies = zombies_in_proc();
-    let failure = failure.as_deref();
+    let failure = orphans.failure.as_deref();
     if options.json {
-        println!("{}", as_json(&orphans, &zombies, waited, failure));
+        println!("{}", as_json(&orphans.pids, &zombies, waited, failure));
     } else {
-        print!("{}", as_text(&orphans, &zombies, waited, failure));
+        print!("{}", as_text(&orphans.pids, &zombies, waited, failure));
     }
     if !options.hold.is_zero() {
         use std::io::Write;
@@ -70,83 +109,26 @@ fn main() {
     }
 }
 
-// ANCHOR: make
-/// Makes up to `n` orphans and returns their PIDs once every one of them
-/// has exited (each orphan holds the write end of a pipe until it exits, so
-/// the pipe's end of file means they are all gone), and why it stopped
-/// early if a fork failed.
-fn make_orphans(n: u32) -> Result<(Vec<i32>, Option<String>), String> {
-    let (from_orphans, to_maker) = pipe().map_err(|e| format!("pipe: {e}"))?;
-    let mut failure = None;
-    for made in 0..n {
-        // SAFETY: single-threaded; the middle process and the orphan make
-        // only async-signal-safe calls and leave through exit_now.
-        match unsafe { fork() } {
-            Ok(ForkResult::Child) => be_middle(from_orphans, to_maker),
-            // The middle process is our own child, and it exits at once:
-            // we do reap that one. Its exit code is fork's errno, or 0.
-            Ok(ForkResult::Parent { child }) => match waitpid(child, None) {
-                Ok(WaitStatus::Exited(_, 0)) => {}
-                Ok(WaitStatus::Exited(_, errno)) => {
-                    let e = Errno::from_raw(errno);
-                    failure = Some(format!("orphan {}: fork: {e}", made + 1));
-                }
-                other => failure = Some(format!("the middle process {child}: {other:?}")),
-            },
-            Err(e) => failure = Some(format!("orphan {}: fork: {e}", made + 1)),
-        }
-        if failure.is_some() {
-            break;
-        }
-    }
-    drop(to_maker);
-    Ok((receive_pids(&from_orphans)?, failure))
+/// The orphans of `plan`, once every one of them has exited.
+fn made_and_exited(plan: Plan) -> Result<Orphans, String> {
+    let mut orphans = orphan::make(plan)?;
+    orphans.wait_until_exited(PATIENCE)?;
+    Ok(orphans)
 }
 
-/// The middle process: starts the orphan and exits at once, orphaning it.
-fn be_middle(from_orphans: OwnedFd, to_maker: OwnedFd) -> ! {
-    drop(from_orphans);
-    let (parent_gone, held_by_parent) = match pipe() {
-        Ok(ends) => ends,
-        Err(errno) => exit_now(errno as i32),
+/// `--leave N`: the orphans are someone else's business from the start.
+fn leave(count: usize) {
+    let plan = Plan {
+        count,
+        per_parent: LEAVE_BATCH,
+        exit: Exit::AtOnce,
     };
-    // SAFETY: we are a single-threaded fresh child; so is the orphan.
-    match unsafe { fork() } {
-        Ok(ForkResult::Child) => {
-            drop(held_by_parent);
-            be_orphan(to_maker, parent_gone)
-        }
-        Ok(ForkResult::Parent { .. }) => exit_now(0),
-        Err(errno) => exit_now(errno as i32),
-    }
-}
-
-/// The orphan: reports its PID, waits until its parent has exited (the
-/// parent's end of a pipe closes), and exits in turn.
-fn be_orphan(to_maker: OwnedFd, parent_gone: OwnedFd) -> ! {
-    let _ = write(&to_maker, &getpid().as_raw().to_ne_bytes());
-    let _ = read(parent_gone.as_fd(), &mut [0u8; 1]);
-    exit_now(0)
-}
-// ANCHOR_END: make
-
-/// Reads the orphans' PIDs until the pipe reports end of file.
-fn receive_pids(from_orphans: &OwnedFd) -> Result<Vec<i32>, String> {
-    let mut pids = Vec::new();
-    loop {
-        let mut fds = [PollFd::new(from_orphans.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::from(PATIENCE_MS)) {
-            Ok(0) => return Err(format!("the orphans were silent for {PATIENCE_MS} ms")),
-            Ok(_) => {}
-            Err(e) => return Err(format!("poll: {e}")),
-        }
-        let mut buf = [0u8; 4];
-        match read(from_orphans.as_fd(), &mut buf) {
-            Ok(0) => return Ok(pids),
-            Ok(4) => pids.push(i32::from_ne_bytes(buf)),
-            Ok(n) => return Err(format!("a short PID of {n} bytes on the pipe")),
-            Err(e) => return Err(format!("read: {e}")),
-        }
+    match orphan::make(plan) {
+        Ok(Orphans { failure: None, .. }) => {}
+        Ok(Orphans {
+            failure: Some(why), ..
+        }) => fail("orphan-maker", 1, &format!("stopped early: {why}")),
+        Err(why) => fail("orphan-maker", 1, &why),
     }
 }
 
@@ -226,40 +208,68 @@ fn as_text(orphans: &[i32], zombies: &[Zombie], waited: Duration, failure: Optio
     text
 }
 
-fn parse_arguments() -> Options {
+fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
-    let mut options = Options {
-        orphans: 5,
-        settle: Duration::from_millis(500),
-        hold: Duration::ZERO,
-        json: false,
-    };
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("orphan-maker", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            Ok(Some(Short('n'))) => {
-                options.orphans = bounds::count(parser.value(), 1, 1000).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(Long("settle"))) => {
-                options.settle = bounds::seconds(parser.value(), 10.0).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(Long("hold"))) => {
-                options.hold = bounds::seconds(parser.value(), 600.0).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(Long("format"))) => match parser.value().map(|v| v.into_string()) {
-                Ok(Ok(format)) if format == "json" => options.json = true,
-                Ok(Ok(format)) if format == "text" => options.json = false,
-                Ok(_) => bad(&"--format takes text or json"),
-                Err(error) => bad(&error),
-            },
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => return options,
-            Err(error) => bad(&error),
+    let mut counting = Counting::default();
+    let mut leave = None;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Short('n') => counting.orphans = bounds::count(parser.value(), 1, 1000)?,
+            Long("settle") => counting.settle = bounds::seconds(parser.value(), 10.0)?,
+            Long("hold") => counting.hold = bounds::seconds(parser.value(), 600.0)?,
+            Long("format") => counting.json = cli::json_or_text(parser.value())?,
+            Long("leave") => leave = Some(bounds::count(parser.value(), 1, 100_000)? as usize),
+            other => return cli::other(other),
+        }
+    }
+    match leave {
+        None => Ok(Request::Run(Options::Count(counting))),
+        Some(_) if counting != Counting::default() => {
+            Err("--leave makes orphans and exits: it takes no other option".into())
+        }
+        Some(count) => Ok(Request::Run(Options::Leave(count))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn counting_by_default_leaving_on_request() {
+        assert_eq!(options(parse, &[]), Options::Count(Counting::default()));
+        let Options::Count(counting) = options(
+            parse,
+            &[
+                "-n", "7", "--settle", "0.1", "--hold", "2", "--format", "json",
+            ],
+        ) else {
+            panic!("not counting")
+        };
+        assert_eq!(counting.orphans, 7);
+        assert_eq!(counting.settle, Duration::from_millis(100));
+        assert_eq!(counting.hold, Duration::from_secs(2));
+        assert!(counting.json);
+        assert_eq!(options(parse, &["--leave", "20000"]), Options::Leave(20000));
+        help_and_version(parse);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_a_reason() {
+        for (args, reason) in [
+            (&["-n", "0"][..], "whole number"),
+            (&["-n", "1001"], "whole number"),
+            (&["--settle", "11"], "seconds"),
+            (&["--format", "xml"], "text or json"),
+            (&["--leave", "100001"], "whole number"),
+            (&["--leave", "3", "-n", "4"], "no other option"),
+            (&["extra"], "unexpected"),
+            (&["--bogus"], "--bogus"),
+        ] {
+            let message = refusal(parse, args);
+            assert!(message.contains(reason), "{args:?}: {message}");
         }
     }
 }

@@ -2,11 +2,12 @@
 //! a new PID namespace, and prints one markdown table row per PID 1: how
 //! many zombies the orphans left behind.
 
+use std::ffi::OsString;
 use std::process::Command;
 
 use orphans::bounds;
 use orphans::capability;
-use orphans::cli::{fail, usage_error};
+use orphans::cli::{self, fail, Request};
 use orphans::docker::RUN;
 use orphans::image::{is_docker_row, DockerRows};
 use orphans::spawn::{dying_with_us, path_with_siblings, row_argument, sibling, words};
@@ -31,8 +32,10 @@ under the table says why.
   -n N              orphans per row (default 5, at most 100)
   --settle SECONDS  how long PID 1 gets to reap them (default 0.5, at most 5)
   --pids-limit N    for `docker` rows: docker run --pids-limit N
+  -V, --version     show the version
   -h, --help        show this help";
 
+#[derive(Debug, PartialEq)]
 struct Options {
     orphans: u32,
     settle: String,
@@ -41,7 +44,7 @@ struct Options {
 }
 
 fn main() {
-    let options = parse_arguments();
+    let options = cli::options_or_exit("zombie-table", USAGE, parse);
     if let Err(missing) = capability::namespaces() {
         println!("{}", missing.line("This table"));
         return;
@@ -165,7 +168,7 @@ fn table_row(label: &str, report: &Value) -> String {
     )
 }
 
-fn parse_arguments() -> Options {
+fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
     let mut options = Options {
         orphans: 5,
@@ -173,35 +176,66 @@ fn parse_arguments() -> Options {
         pids_limit: None,
         rows: Vec::new(),
     };
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("zombie-table", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            Ok(Some(Short('n'))) => {
-                options.orphans = bounds::count(parser.value(), 1, 100).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(Long("settle"))) => {
-                let settle = bounds::seconds(parser.value(), 5.0).unwrap_or_else(|e| bad(&e));
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Short('n') => options.orphans = bounds::count(parser.value(), 1, 100)?,
+            Long("settle") => {
+                let settle = bounds::seconds(parser.value(), 5.0)?;
                 options.settle = settle.as_secs_f64().to_string();
             }
-            Ok(Some(Long("pids-limit"))) => {
-                let limit = bounds::count(parser.value(), 1, 100_000).unwrap_or_else(|e| bad(&e));
-                options.pids_limit = Some(limit);
+            Long("pids-limit") => {
+                options.pids_limit = Some(bounds::count(parser.value(), 1, 100_000)?)
             }
-            Ok(Some(Value(row))) => options
-                .rows
-                .push(row_argument(row, "PID1").unwrap_or_else(|e| bad(&e))),
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => break,
-            Err(error) => bad(&error),
+            Value(row) => options.rows.push(row_argument(row, "PID1")?),
+            other => return cli::other(other),
         }
     }
     if options.rows.is_empty() {
-        bad(&"no PID1 given");
+        return Err("no PID1 given".into());
     }
-    options
+    Ok(Request::Run(options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn rows_and_their_settings() {
+        let o = options(
+            parse,
+            &[
+                "-n",
+                "3",
+                "naive-init",
+                "--settle",
+                "0.25",
+                "docker -",
+                "--pids-limit",
+                "9",
+            ],
+        );
+        assert_eq!(o.orphans, 3);
+        assert_eq!(o.settle, "0.25");
+        assert_eq!(o.pids_limit, Some(9));
+        assert_eq!(o.rows, ["naive-init", "docker -"]);
+        help_and_version(parse);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_a_reason() {
+        for (args, reason) in [
+            (&[][..], "no PID1 given"),
+            (&["-n", "101", "-"], "whole number"),
+            (&["--settle", "x", "-"], "seconds"),
+            (&["--pids-limit", "0", "-"], "whole number"),
+            (&["docker"], "non-empty"),
+            (&["--bogus", "-"], "--bogus"),
+        ] {
+            let message = refusal(parse, args);
+            assert!(message.contains(reason), "{args:?}: {message}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use orphans::bounds;
 use orphans::capability;
-use orphans::cli::{fail, usage_error};
+use orphans::cli::{self, fail, Request};
 use orphans::image::{is_docker_row, DockerRows};
 use orphans::spawn::{row_argument, sibling, words};
 use orphans::stop::{docker_stop, stop, workers_in, Outcome, Plan};
@@ -27,15 +27,17 @@ FROM scratch), built first if needed. Where no Docker engine
 can run it, such a row is left out and one line under the table says why.
 
   --grace SECONDS  time between SIGTERM and SIGKILL (default 2, at most 60)
+  -V, --version    show the version
   -h, --help       show this help";
 
+#[derive(Debug, PartialEq)]
 struct Options {
     grace: Duration,
     rows: Vec<String>,
 }
 
 fn main() {
-    let options = parse_arguments();
+    let options = cli::options_or_exit("stop-table", USAGE, parse);
     if let Err(missing) = capability::namespaces() {
         println!("{}", missing.line("This table"));
         return;
@@ -90,41 +92,53 @@ fn table_row(row: &str, outcome: &Outcome, grace: Duration) -> String {
     )
 }
 
-/// 137 → "137 (SIGKILL)", as a reader wants to see it.
+/// 137 → "137 (SIGKILL)", as a reader wants to see it. A namespace's PID 1
+/// that ends with 128 + N for another N did not die of signal N (the kernel
+/// drops such signals for it, kernel/signal.c, sig_task_ignored): it chose
+/// that exit status, as `naive-init --exit-on-term` does.
 fn describe_status(status: i32) -> String {
     match nix::sys::signal::Signal::try_from(status - 128) {
-        Ok(signal) if status > 128 => format!("{status} ({})", signal.as_str()),
+        Ok(nix::sys::signal::Signal::SIGKILL) => format!("{status} (SIGKILL)"),
+        Ok(signal) if status > 128 => format!("{status} (exit status, not {})", signal.as_str()),
         _ => status.to_string(),
     }
 }
 
-fn parse_arguments() -> Options {
+fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
-    let mut options = Options {
-        grace: Duration::from_secs(2),
-        rows: Vec::new(),
-    };
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("stop-table", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            Ok(Some(Long("grace"))) => {
-                options.grace = bounds::seconds(parser.value(), 60.0).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(Value(row))) => options
-                .rows
-                .push(row_argument(row, "COMMAND").unwrap_or_else(|e| bad(&e))),
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => break,
-            Err(error) => bad(&error),
+    let mut grace = Duration::from_secs(2);
+    let mut rows = Vec::new();
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("grace") => grace = bounds::seconds(parser.value(), 60.0)?,
+            Value(row) => rows.push(row_argument(row, "COMMAND")?),
+            other => return cli::other(other),
         }
     }
-    if options.rows.is_empty() {
-        bad(&"no command given");
+    let rows = cli::some_command(rows)?;
+    Ok(Request::Run(Options { grace, rows }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn rows_and_a_grace() {
+        let o = options(parse, &["sleep 9", "--grace", "0.5", "docker worker"]);
+        assert_eq!(o.grace, Duration::from_millis(500));
+        assert_eq!(o.rows, ["sleep 9", "docker worker"]);
+        assert_eq!(options(parse, &["worker"]).grace, Duration::from_secs(2));
+        help_and_version(parse);
+        for (args, reason) in [
+            (&[][..], "no command given"),
+            (&[" "], "non-empty"),
+            (&["--grace", "61", "worker"], "seconds"),
+        ] {
+            let message = refusal(parse, args);
+            assert!(message.contains(reason), "{args:?}: {message}");
+        }
     }
-    options
 }

@@ -5,8 +5,7 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use orphans::bounds;
-use orphans::cli::command_from;
-use orphans::cli::{fail, usage_error};
+use orphans::cli::{self, fail, Request};
 use orphans::spawn::sibling;
 use orphans::stop::{stop, workers_in, Outcome, Plan};
 use serde_json::json;
@@ -25,10 +24,29 @@ $PATH.
   --ready N        wait for N `ready` lines in the journal before SIGTERM
                    (default: one per word `worker` in CMD)
   --format FORMAT  text (default) or json
+  -V, --version    show the version
   -h, --help       show this help";
 
+#[derive(Debug, PartialEq)]
+struct Options {
+    grace: Duration,
+    /// `--ready N`; by default, one per word `worker` in the command.
+    ready: Option<usize>,
+    json: bool,
+    command: Vec<OsString>,
+}
+
 fn main() {
-    let (plan, json) = parse_arguments();
+    let options = cli::options_or_exit("stopper", USAGE, parse);
+    let json = options.json;
+    let plan = Plan {
+        container: sibling("container"),
+        ready: options
+            .ready
+            .unwrap_or_else(|| workers_in(&options.command)),
+        command: options.command,
+        grace: options.grace,
+    };
     let outcome = stop(&plan).unwrap_or_else(|e| fail("stopper", 1, &e));
     if json {
         println!("{}", as_json(&outcome));
@@ -73,50 +91,68 @@ fn as_json(outcome: &Outcome) -> serde_json::Value {
     })
 }
 
-fn parse_arguments() -> (Plan, bool) {
+fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
-    let mut grace = Duration::from_secs(2);
-    let mut ready = None;
-    let mut json = false;
-    let mut command: Vec<OsString> = Vec::new();
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("stopper", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => {
-                println!("{USAGE}");
-                std::process::exit(0);
+    let mut options = Options {
+        grace: Duration::from_secs(2),
+        ready: None,
+        json: false,
+        command: Vec::new(),
+    };
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("grace") => options.grace = bounds::seconds(parser.value(), 60.0)?,
+            Long("ready") => options.ready = Some(bounds::count(parser.value(), 0, 100)? as usize),
+            Long("format") => options.json = cli::json_or_text(parser.value())?,
+            Value(first) => {
+                options.command = cli::some_command(cli::command_from(first, &mut parser)?)?;
+                return Ok(Request::Run(options));
             }
-            Ok(Some(Long("grace"))) => {
-                grace = bounds::seconds(parser.value(), 60.0).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(Long("ready"))) => {
-                ready = Some(bounds::count(parser.value(), 0, 100).unwrap_or_else(|e| bad(&e)))
-            }
-            Ok(Some(Long("format"))) => match parser.value().map(|v| v.into_string()) {
-                Ok(Ok(format)) if format == "json" => json = true,
-                Ok(Ok(format)) if format == "text" => json = false,
-                Ok(_) => bad(&"--format takes text or json"),
-                Err(error) => bad(&error),
-            },
-            Ok(Some(Value(first))) => {
-                command = command_from(first, &mut parser);
-                break;
-            }
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => break,
-            Err(error) => bad(&error),
+            other => return cli::other(other),
         }
     }
-    if command.is_empty() {
-        bad(&"no command given");
+    Err("no command given".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn settings_then_the_command() {
+        let o = options(
+            parse,
+            &[
+                "--grace",
+                "1",
+                "--ready",
+                "0",
+                "--format",
+                "json",
+                "naive-init",
+                "worker",
+            ],
+        );
+        assert_eq!(o.grace, Duration::from_secs(1));
+        assert_eq!(o.ready, Some(0));
+        assert!(o.json);
+        assert_eq!(o.command, ["naive-init", "worker"]);
+        let o = options(parse, &["sleep", "--grace", "9"]);
+        assert_eq!(
+            (o.grace, o.ready, o.json),
+            (Duration::from_secs(2), None, false)
+        );
+        help_and_version(parse);
+        for (args, reason) in [
+            (&[][..], "no command given"),
+            (&["--grace", "x", "sleep", "1"], "seconds"),
+            (&["--ready", "-1", "sleep", "1"], "whole number"),
+            (&["--format", "xml", "sleep"], "text or json"),
+        ] {
+            let message = refusal(parse, args);
+            assert!(message.contains(reason), "{args:?}: {message}");
+        }
     }
-    let ready = ready.map_or_else(|| workers_in(&command), |n| n as usize);
-    let plan = Plan {
-        container: sibling("container"),
-        command,
-        grace,
-        ready,
-    };
-    (plan, json)
 }

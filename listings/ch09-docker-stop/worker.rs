@@ -2,13 +2,15 @@
 //! in the journal that it got it, and shuts down at once; it ends by itself
 //! after its lifetime, so it never outlives a forgotten test.
 
+use std::ffi::OsString;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use orphans::cli::{fail, usage_error};
+use orphans::bounds;
+use orphans::cli::{self, fail, Request};
 use orphans::journal;
 
 const USAGE: &str = "\
@@ -20,11 +22,12 @@ cleanly would. Notes `ready worker PID` once SIGTERM can no longer be
 missed. Exits 0 by itself after its lifetime.
 
   --lifetime SECONDS  how long to wait for SIGTERM (default 30, at most 3600)
+  -V, --version       show the version
   -h, --help          show this help";
 
 // ANCHOR: main
 fn main() {
-    let lifetime = parse_arguments();
+    let lifetime = cli::options_or_exit("worker", USAGE, parse);
     // SIGTERM, blocked, waits in a signalfd(2) until we read it. A blocked
     // signal is never discarded, not even by PID 1 of a namespace
     // (kernel/signal.c, sig_ignored): this counts as handling it.
@@ -49,24 +52,34 @@ fn sigterm_arrives_within(waiter: &SignalFd, lifetime: Duration) -> bool {
     matches!(poll(&mut fds, timeout), Ok(n) if n > 0)
 }
 
-fn parse_arguments() -> Duration {
+/// The worker's lifetime.
+fn parse(args: Vec<OsString>) -> Result<Request<Duration>, String> {
     use lexopt::prelude::*;
     let mut lifetime = Duration::from_secs(30);
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("worker", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            Ok(Some(Long("lifetime"))) => {
-                lifetime =
-                    orphans::bounds::seconds(parser.value(), 3600.0).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => return lifetime,
-            Err(error) => bad(&error),
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("lifetime") => lifetime = bounds::seconds(parser.value(), 3600.0)?,
+            other => return cli::other(other),
         }
+    }
+    Ok(Request::Run(lifetime))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn a_lifetime_within_bounds() {
+        assert_eq!(options(parse, &[]), Duration::from_secs(30));
+        assert_eq!(
+            options(parse, &["--lifetime", "60"]),
+            Duration::from_secs(60)
+        );
+        help_and_version(parse);
+        assert!(refusal(parse, &["--lifetime", "1e9"]).contains("seconds"));
+        assert!(refusal(parse, &["extra"]).contains("unexpected"));
     }
 }

@@ -50,6 +50,21 @@ impl Missing {
     }
 }
 
+impl Missing {
+    /// Several missing parts as one (for a caller that returns one): their
+    /// names joined by "and", their reasons and their remedies by "; ".
+    pub fn combined(parts: &[Missing]) -> Missing {
+        let join = |field: fn(&Missing) -> &str, by: &str| {
+            parts.iter().map(field).collect::<Vec<_>>().join(by)
+        };
+        Missing {
+            component: join(|m| &m.component, " and "),
+            why: join(|m| &m.why, "; "),
+            remedy: join(|m| &m.remedy, "; "),
+        }
+    }
+}
+
 /// The one line for `experiment` when several components are missing:
 /// each named with its reason and remedy, joined by "; and".
 pub fn line_for(experiment: &str, missing: &[Missing]) -> String {
@@ -392,6 +407,58 @@ pub fn browser() -> Result<Browser, Missing> {
     })
 }
 
+/// How long `podman info` may take, in seconds: its first run on a machine
+/// sets up Podman's storage.
+const PODMAN_PATIENCE: u64 = 60;
+
+/// Podman: the command is there and answers `podman info` (its storage and
+/// OCI runtime are usable). Whether it can run a container here is for
+/// `orphans::podman::ready`, which needs the project's image first.
+pub fn podman() -> Result<(), Missing> {
+    let missing = |why: String| Missing::new("Podman", why, "apt-get install podman");
+    let mut info = std::process::Command::new("podman");
+    info.args(["info", "--format", "{{.Host.OCIRuntime.Name}}"]);
+    let output = output_within(info, PODMAN_PATIENCE).map_err(missing)?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(missing(format!(
+            "`podman info` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )))
+    }
+}
+
+/// Runs `command` and returns its output, or kills it after `seconds`, so
+/// that a check never hangs a build. For commands that print little: the
+/// output is read once the command has exited.
+fn output_within(
+    mut command: std::process::Command,
+    seconds: u64,
+) -> Result<std::process::Output, String> {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let program = command.get_program().to_string_lossy().into_owned();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("`{program}` cannot be started ({e})"))?;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while let Ok(None) = child.try_wait() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("`{program}` did not answer within {seconds} s"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+        .wait_with_output()
+        .map_err(|e| format!("reading what `{program}` said: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,5 +562,18 @@ mod tests {
             .lines()
             .any(|line| line.trim() == triple);
         assert_eq!(musl_target().is_ok(), installed);
+    }
+
+    #[test]
+    fn a_command_that_does_not_answer_in_time_is_killed() {
+        let mut slow = std::process::Command::new("sleep");
+        slow.arg("30");
+        let started = std::time::Instant::now();
+        assert!(output_within(slow, 1).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        let mut quick = std::process::Command::new("echo");
+        quick.arg("hi");
+        let output = output_within(quick, 5).expect("echo answers");
+        assert_eq!(output.stdout, b"hi\n");
     }
 }

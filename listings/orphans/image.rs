@@ -72,7 +72,6 @@ pub struct StaticTarget {
     pub rustflags: Option<&'static str>,
 }
 
-// ANCHOR: ensure
 /// Builds the static binaries of the package rooted at `project`, and the
 /// image from them, unless an image with the same inputs exists already.
 /// Progress goes to stderr.
@@ -107,7 +106,6 @@ pub fn ensure_image(project: &Path) -> Result<Image, String> {
         rebuilt,
     })
 }
-// ANCHOR_END: ensure
 
 fn progress(message: &str) {
     eprintln!("orphans-image: {message}");
@@ -120,7 +118,6 @@ fn lock_file(path: &Path) -> Result<Flock<File>, String> {
         .map_err(|(_, e)| format!("locking {}: {e}", path.display()))
 }
 
-// ANCHOR: target
 /// musl links statically by default; when the toolchain does not have the
 /// musl target, glibc can link statically too with `+crt-static`.
 pub fn static_target() -> StaticTarget {
@@ -152,7 +149,6 @@ pub fn cargo_build_command(target: &StaticTarget, target_dir: &Path) -> Command 
     }
     command
 }
-// ANCHOR_END: target
 
 /// Runs the static build and returns the paths of the binaries it made,
 /// as cargo's JSON messages name them (so new binaries come along).

@@ -15,14 +15,24 @@ extern crate self as orphans;
 pub mod bounds;
 /// What this machine can run, and the one line a page shows when it cannot.
 pub mod capability;
+/// Chapters 14 and 15: the processes of a PID namespace, seen from inside.
+pub mod census;
 pub mod cli;
 /// Chapter 5: the Docker engine and the project's image.
 pub mod docker;
+/// Chapters 14 and 15: containers through Docker's or Podman's command line.
+pub mod engine;
 pub mod image;
+/// mdBook's include directives, expanded for build.rs (which compiles
+/// this module on its own) and tested here.
+pub mod includes;
 /// Chapter 9: how workloads report what happened to them, and `docker stop`.
 pub mod journal;
+pub mod orphan;
 /// Chapters 3 and 4: the probe's records and tables, and its pictures.
 pub mod picture;
+/// Chapter 15: the project's image in Podman, and Podman's pods.
+pub mod podman;
 /// Small process helpers for forked children.
 pub mod process;
 pub mod report;

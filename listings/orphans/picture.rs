@@ -210,7 +210,6 @@ fn corner(place: Place, left: i32) -> (i32, i32) {
     )
 }
 
-// ANCHOR: draw
 /// The SVG of `panels`, left to right, with an arrow between neighbours.
 /// One element per line and no blank line.
 pub fn draw(panels: &[Panel]) -> String {
@@ -239,7 +238,6 @@ pub fn draw(panels: &[Panel]) -> String {
     svg.push_str("</svg>");
     svg
 }
-// ANCHOR_END: draw
 
 /// The picture as a block of HTML for a markdown page: the SVG inside a
 /// `<div>` (a markdown HTML block must start with a block-level tag), with

@@ -315,7 +315,6 @@ fn outside_view(root: &Row) -> String {
     }
 }
 
-// ANCHOR: picture
 /// The probe's family drawn twice, from the same rows as the table: at
 /// birth (root, child, grandchild in a line, under the root's parent), and
 /// after the child's exit, with the grandchild under its adopter. `None`
@@ -368,7 +367,6 @@ pub fn picture(rows: &[Row]) -> Option<Vec<Panel>> {
     let after = family(&format!("after the child (PID {}) exited", child.pid), true);
     Some(vec![before, after])
 }
-// ANCHOR_END: picture
 
 #[cfg(test)]
 mod tests {

@@ -191,3 +191,16 @@ pub fn foster_binary() -> String {
     );
     path.to_string_lossy().into_owned()
 }
+
+/// Podman, ready to run the project's image (see `orphans::podman::ready`),
+/// or `None` after printing `skipped: …`; see [`skip_unless`] and
+/// `ORPHANS_REQUIRE_PODMAN`.
+pub fn podman_or_skip() -> Option<orphans::podman::Ready> {
+    match orphans::podman::ready() {
+        Ok(ready) => Some(ready),
+        Err(missing) => {
+            skip_unless("ORPHANS_REQUIRE_PODMAN", Some(missing.to_string()));
+            None
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! `docker-init-version`: what the binary behind `docker run --init` is.
+//! The engine names it (`docker info`, "Init Binary") and reports a version
+//! for it; the binary itself, run inside a container started with
+//! `--init`, says what it is. Chapter 11 prints the table.
+
+use orphans::capability;
+use orphans::docker::docker_text;
+use orphans::image::{image_for_docker_rows, Availability};
+
+// ANCHOR: main
+fn main() {
+    let experiment = "Asking the engine about its init";
+    if let Err(missing) = capability::docker() {
+        println!("{}", missing.line(experiment));
+        return;
+    }
+    let image = match image_for_docker_rows() {
+        Ok(Availability::Ready(image)) => image.reference,
+        Ok(Availability::Unavailable(missing)) => {
+            println!("{}", capability::line_for(experiment, &missing));
+            return;
+        }
+        Err(why) => {
+            let missing = capability::Missing::new(
+                "the project's image",
+                why,
+                "see `cargo run --bin orphans-image`",
+            );
+            println!("{}", missing.line(experiment));
+            return;
+        }
+    };
+    let info = |format: &str| docker_text(&["info", "--format", format]);
+    // With --init the engine mounts its init at /sbin/docker-init and runs
+    // it as PID 1; asked for its version, it runs a second copy as its child.
+    let version = docker_text(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--init",
+        &image,
+        "/sbin/docker-init",
+        "--version",
+    ]);
+    println!("| asked | answer |");
+    println!("|---|---|");
+    row("`docker info`: Init Binary", info("{{.InitBinary}}"));
+    row(
+        "`docker info`: the init's version (`InitCommit.ID`)",
+        info("{{.InitCommit.ID}}"),
+    );
+    row("`/sbin/docker-init --version`, in a container", version);
+}
+// ANCHOR_END: main
+
+/// One row: the answer in code style, "(empty)" or the error in words.
+fn row(asked: &str, answer: Result<String, String>) {
+    let shown = match answer {
+        Ok(text) if text.is_empty() => "(empty)".to_string(),
+        Ok(text) => format!("`{}`", text.replace('`', "'")),
+        Err(e) => format!("failed: {}", capability::one_line(&e)),
+    };
+    println!("| {asked} | {shown} |");
+}

@@ -1,0 +1,442 @@
+//! `pid1-table`: who becomes PID 1 when an image starts its application in
+//! one of the common ways, and what follows for zombies and for
+//! `docker stop`. Chapter 13 runs it (and chapter 9 its `--traps` table).
+//!
+//! Every row starts `app` (this chapter's application: it leaves orphans,
+//! then waits for SIGTERM) the way an image would, as PID 1 of a new PID
+//! namespace or of a Docker container, and stops it the way `docker stop`
+//! does (`orphans::stop`, chapter 9).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use orphans::capability::{self, Missing};
+use orphans::cli::{fail, help, usage_error};
+use orphans::image::{image_for_docker_rows, Availability};
+use orphans::spawn::sibling;
+use orphans::stop::{docker_stop, stop, Outcome, Plan};
+
+const USAGE: &str = "\
+usage: pid1-table [--docker | --traps] [--grace SECONDS]
+
+Starts chapter 13's `app` in the ways images do (exec form, shell form,
+entrypoint scripts with and without exec, scripts with traps), each as
+PID 1 of a new PID namespace under the host's dash, bash and busybox sh,
+and prints a markdown table: who PID 1 is, how many of app's orphans are
+left as zombies, whether SIGTERM reached app, and how the stop went.
+
+  --docker         the same patterns in Docker containers of the book's
+                   image (its /bin/sh is busybox), stopped by `docker stop`
+  --traps          chapter 9's table instead: a script that traps SIGTERM
+                   with `exit 143`, its command in the foreground or
+                   started with `&` and `wait`
+  --grace SECONDS  time between SIGTERM and SIGKILL (default 2, at most 30)
+  -h, --help       show this help";
+
+// ANCHOR: scripts
+/// The entrypoint scripts of the table. Each is run as `SHELL SCRIPT app
+/// ARGS...`, which is what the kernel makes of `ENTRYPOINT
+/// ["/entrypoint.sh"]` with `CMD ["app", ...]` and a `#!/bin/sh` line.
+const WITHOUT_EXEC: &str = "# set things up, then run the command\n\"$@\"\n";
+const WITH_EXEC: &str = "# set things up, then become the command\nexec \"$@\"\n";
+const TRAP_EXIT: &str = "trap 'exit 143' TERM\n\"$@\"\n";
+const TRAP_EXIT_WAIT: &str = "trap 'exit 143' TERM\n\"$@\" &\nwait\n";
+/// The trap passes SIGTERM on; the second `wait` waits for the command to
+/// finish, since the first one returns as soon as the trap has run.
+const TRAP_FORWARD: &str =
+    "\"$@\" &\nchild=$!\ntrap 'kill -TERM \"$child\"' TERM\nwait \"$child\"\nwait \"$child\"\n";
+// ANCHOR_END: scripts
+
+/// How an image starts the application.
+#[derive(Clone, Copy)]
+enum Start {
+    /// `CMD ["app", ...]`: the runtime executes the application itself.
+    ExecForm,
+    /// `CMD app ...`: Docker runs `/bin/sh -c "app ..."`.
+    ShellForm,
+    /// An entrypoint script that ends by starting its arguments.
+    Script(&'static str),
+}
+
+struct Pattern {
+    label: &'static str,
+    start: Start,
+}
+
+const PATTERNS: [Pattern; 7] = [
+    Pattern {
+        label: "exec form: `CMD [\"app\"]`",
+        start: Start::ExecForm,
+    },
+    Pattern {
+        label: "shell form: `CMD app`",
+        start: Start::ShellForm,
+    },
+    Pattern {
+        label: "script ending in `\"$@\"`",
+        start: Start::Script(WITHOUT_EXEC),
+    },
+    Pattern {
+        label: "script ending in `exec \"$@\"`",
+        start: Start::Script(WITH_EXEC),
+    },
+    Pattern {
+        label: "script with `trap 'exit 143' TERM`",
+        start: Start::Script(TRAP_EXIT),
+    },
+    Pattern {
+        label: "the same trap, with `\"$@\" &` and `wait`",
+        start: Start::Script(TRAP_EXIT_WAIT),
+    },
+    Pattern {
+        label: "script whose trap passes SIGTERM on",
+        start: Start::Script(TRAP_FORWARD),
+    },
+];
+
+/// A shell that runs scripts: its name in the table and its command.
+struct Shell {
+    name: &'static str,
+    command: &'static [&'static str],
+    /// The Debian package that brings it, for the line shown without it.
+    package: &'static str,
+}
+
+/// The host's shells, for the rows without Docker.
+const HOST_SHELLS: [Shell; 3] = [
+    Shell {
+        name: "dash",
+        command: &["/bin/dash"],
+        package: "dash",
+    },
+    Shell {
+        name: "bash",
+        command: &["/bin/bash"],
+        package: "bash",
+    },
+    Shell {
+        name: "busybox sh",
+        command: &["/bin/busybox", "sh"],
+        package: "busybox-static",
+    },
+];
+
+/// The image's only shell: `/bin/sh` is busybox.
+const IMAGE_SHELL: Shell = Shell {
+    name: "busybox sh",
+    command: &["/bin/sh"],
+    package: "busybox-static",
+};
+
+/// What each row asks of `app`.
+const ORPHANS: u32 = 3;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Table {
+    Namespaces,
+    Docker,
+    Traps,
+}
+
+struct Options {
+    table: Table,
+    grace: Duration,
+}
+
+fn main() {
+    let options = parse_arguments();
+    // A component this machine lacks makes one line instead of the table;
+    // a measurement that goes wrong is an error (on stderr, exit status 1).
+    let shown = match options.table {
+        Table::Namespaces => namespace_table(&options),
+        Table::Docker => docker_table(&options),
+        Table::Traps => traps_table(&options),
+    };
+    match shown {
+        Ok(Shown::Table) => {}
+        Ok(Shown::NotRun(line)) => println!("{line}"),
+        Err(e) => fail("pid1-table", 1, &e),
+    }
+}
+
+/// What a table function showed.
+enum Shown {
+    Table,
+    /// The one line shown instead, made by `Missing::line`.
+    NotRun(String),
+}
+
+/// Where a row runs: a PID namespace made by the book's `container`, or a
+/// container of the project's image.
+enum Place<'a> {
+    Namespace { scripts: &'a Path },
+    Docker { image: &'a str },
+}
+
+/// Chapter 13's table without Docker.
+fn namespace_table(options: &Options) -> Result<Shown, String> {
+    with_host_shells(HEADER, |place, shell| {
+        for pattern in &PATTERNS {
+            // The exec form has no shell: one row is enough.
+            if matches!(pattern.start, Start::ExecForm) && shell.name != "dash" {
+                continue;
+            }
+            let row = measure(place, shell, pattern, &app_args(ORPHANS, 30), options)?;
+            println!("{row}");
+        }
+        Ok(())
+    })
+}
+
+/// Prints `header`, then the rows that `rows` prints for each of the
+/// host's shells, each run as PID 1 of a new namespace; a shell this
+/// machine lacks gets one line after the table instead of its rows.
+fn with_host_shells(
+    header: &str,
+    mut rows: impl FnMut(&Place, &Shell) -> Result<(), String>,
+) -> Result<Shown, String> {
+    if let Err(m) = capability::namespaces() {
+        return Ok(Shown::NotRun(m.line("This table")));
+    }
+    let scripts = Scripts::new()?;
+    let place = Place::Namespace {
+        scripts: &scripts.dir,
+    };
+    println!("{header}");
+    let mut missing = Vec::new();
+    for shell in &HOST_SHELLS {
+        match capability::program(shell.command[0], shell.package) {
+            Ok(()) => rows(&place, shell)?,
+            Err(m) => missing.push(m.line(&format!("The rows for {}", shell.name))),
+        }
+    }
+    for line in missing {
+        println!("\n{line}");
+    }
+    Ok(Shown::Table)
+}
+
+/// Chapter 13's table in Docker containers of the project's image.
+fn docker_table(options: &Options) -> Result<Shown, String> {
+    let missing = match capability::docker().and_then(|()| image()) {
+        Ok(image) => return docker_rows(&image, options),
+        Err(missing) => missing,
+    };
+    Ok(Shown::NotRun(missing.line("This table")))
+}
+
+/// The project's image, built if needed.
+fn image() -> Result<String, Missing> {
+    match image_for_docker_rows() {
+        Ok(Availability::Ready(image)) => Ok(image.reference),
+        Ok(Availability::Unavailable(missing)) => Err(Missing::combined(&missing)),
+        Err(e) => Err(Missing::new(
+            "the project's image",
+            e,
+            "see `cargo run --bin orphans-image`",
+        )),
+    }
+}
+
+fn docker_rows(image: &str, options: &Options) -> Result<Shown, String> {
+    let place = Place::Docker { image };
+    println!("{HEADER}");
+    for pattern in &PATTERNS {
+        let row = measure(
+            &place,
+            &IMAGE_SHELL,
+            pattern,
+            &app_args(ORPHANS, 30),
+            options,
+        )?;
+        println!("{row}");
+    }
+    Ok(Shown::Table)
+}
+
+/// Chapter 9's table: a trap for SIGTERM, and a command busy for 3 s.
+fn traps_table(options: &Options) -> Result<Shown, String> {
+    let header =
+        "| script (PID 1) | shell | gone after SIGTERM | PID 1's exit status |\n|---|---|---|---|";
+    with_host_shells(header, |place, shell| {
+        for pattern in &PATTERNS[4..6] {
+            let outcome = run(place, shell, pattern.start, &app_args(0, 3), options)?;
+            println!(
+                "| {} | {} | {} | {} |",
+                pattern.label,
+                shell.name,
+                took(&outcome, options.grace),
+                outcome.status
+            );
+        }
+        Ok(())
+    })
+}
+
+/// The header of chapter 13's tables.
+const HEADER: &str = "| how the image starts `app` | shell | PID 1 | zombies left | SIGTERM reached `app` | stop | PID 1's exit status |\n|---|---|---|---|---|---|---|";
+
+/// `app`'s arguments.
+fn app_args(orphans: u32, lifetime: u32) -> Vec<String> {
+    vec![
+        "app".into(),
+        "--orphans".into(),
+        orphans.to_string(),
+        "--lifetime".into(),
+        lifetime.to_string(),
+    ]
+}
+
+/// Runs one row and formats it.
+fn measure(
+    place: &Place,
+    shell: &Shell,
+    pattern: &Pattern,
+    app: &[String],
+    options: &Options,
+) -> Result<String, String> {
+    let outcome = run(place, shell, pattern.start, app, options)?;
+    // Every orphan has exited before `app` says it is ready, so any process
+    // still named `orphan` is a zombie nobody reaped.
+    let zombies = outcome.running.iter().filter(|n| *n == "orphan").count();
+    let shell_name = match pattern.start {
+        Start::ExecForm => "none",
+        _ => shell.name,
+    };
+    let heard = outcome.heard_sigterm.iter().any(|(name, _)| name == "app");
+    Ok(format!(
+        "| {} | {shell_name} | `{}` | {zombies} of {ORPHANS} | {} | {} | {} |",
+        pattern.label,
+        outcome.running.first().map_or("?", String::as_str),
+        if heard { "yes" } else { "no" },
+        took(&outcome, options.grace),
+        outcome.status
+    ))
+}
+
+/// How long the stop took, and whether it needed SIGKILL.
+fn took(outcome: &Outcome, grace: Duration) -> String {
+    let seconds = outcome.took.as_secs_f64();
+    if outcome.killed {
+        format!("{seconds:.2} s, SIGKILL after {} s", grace.as_secs_f64())
+    } else {
+        format!("{seconds:.2} s")
+    }
+}
+
+// ANCHOR: run
+/// Starts `app` as `start` says, as PID 1 of `place`, and stops it.
+fn run(
+    place: &Place,
+    shell: &Shell,
+    start: Start,
+    app: &[String],
+    options: &Options,
+) -> Result<Outcome, String> {
+    let mut command: Vec<String> = Vec::new();
+    match start {
+        Start::ExecForm => command.extend(app.iter().cloned()),
+        Start::ShellForm => {
+            command.extend(shell.command.iter().map(|w| w.to_string()));
+            command.extend(["-c".to_string(), app.join(" ")]);
+        }
+        Start::Script(script) => {
+            command.extend(shell.command.iter().map(|w| w.to_string()));
+            command.extend(script_words(place, script)?);
+            command.extend(app.iter().cloned());
+        }
+    }
+    eprintln!("pid1-table: {}", command.join(" ").replace('\n', "; "));
+    let plan = Plan {
+        container: sibling("container"),
+        command: command.into_iter().map(OsString::from).collect(),
+        grace: options.grace,
+        ready: 1,
+    };
+    match place {
+        Place::Namespace { .. } => stop(&plan),
+        Place::Docker { image } => docker_stop(image, &plan),
+    }
+}
+
+/// The words that make a shell run `script` as a file. In a namespace the
+/// file is written on the host (the namespace shares its files); a
+/// container of the image first writes it to `/entrypoint.sh`, then `exec`s
+/// the shell on it, so that PID 1 ends up a shell running a script file.
+fn script_words(place: &Place, script: &str) -> Result<Vec<String>, String> {
+    match place {
+        Place::Namespace { scripts } => {
+            let file = scripts.join(format!("{:016x}.sh", fnv(script)));
+            std::fs::write(&file, script)
+                .map_err(|e| format!("writing {}: {e}", file.display()))?;
+            Ok(vec![file.display().to_string()])
+        }
+        Place::Docker { .. } => Ok(vec![
+            "-c".into(),
+            "printf '%s' \"$1\" > /entrypoint.sh && shift && exec /bin/sh /entrypoint.sh \"$@\""
+                .into(),
+            "sh".into(),
+            script.into(),
+        ]),
+    }
+}
+// ANCHOR_END: run
+
+/// A file name for a script: a hash of its text (FNV-1a).
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A temporary directory for the scripts, removed when dropped.
+struct Scripts {
+    dir: PathBuf,
+}
+
+impl Scripts {
+    fn new() -> Result<Scripts, String> {
+        let dir = std::env::temp_dir().join(format!("orphans-ch13-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        Ok(Scripts { dir })
+    }
+}
+
+impl Drop for Scripts {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn parse_arguments() -> Options {
+    use lexopt::prelude::*;
+    let mut options = Options {
+        table: Table::Namespaces,
+        grace: Duration::from_secs(2),
+    };
+    let mut parser = lexopt::Parser::from_env();
+    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("pid1-table", error, USAGE) };
+    loop {
+        match parser.next() {
+            Ok(Some(Short('h') | Long("help"))) => help(USAGE),
+            Ok(Some(Long("docker"))) => options.table = Table::Docker,
+            Ok(Some(Long("traps"))) => options.table = Table::Traps,
+            Ok(Some(Long("grace"))) => {
+                options.grace =
+                    orphans::bounds::seconds(parser.value(), 30.0).unwrap_or_else(|e| bad(&e))
+            }
+            Ok(Some(other)) => bad(&other.unexpected()),
+            Ok(None) => break,
+            Err(error) => bad(&error),
+        }
+    }
+    if options.table == Table::Docker && options.grace < Duration::from_secs(1) {
+        fail(
+            "pid1-table",
+            2,
+            &"`docker stop` takes whole seconds: use --grace 1 or more",
+        );
+    }
+    options
+}

@@ -1,0 +1,553 @@
+//! `cgroup-table`: chapter 16's measurements of control groups: the pids
+//! controller against zombies, Docker's default pids limit, and
+//! `cgroup.kill` against killing PID 1. Each table is made in a cgroup of
+//! its own, created for the run and removed afterwards.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::fcntl::{open, OFlag};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::stat::Mode;
+use nix::sys::wait::{waitpid, WaitPidFlag};
+use nix::unistd::{write, Pid};
+use orphans::capability::{self, Missing};
+use orphans::cli::{fail, help, usage_error};
+use orphans::image::{image_for_docker_rows, Availability};
+use orphans::spawn::{dying_with_us, path_with_siblings, sibling};
+use serde_json::Value;
+
+const USAGE: &str = "\
+usage: cgroup-table --pids | --docker | --kill
+
+Prints one markdown table, measured in a cgroup made for the run:
+
+  --pids     orphan-maker -n 40 under two PID 1s (naive-init, foster) in a
+             cgroup whose pids.max is 20: zombies, failed forks, and the
+             pids controller's own counts (pids.peak, pids.events)
+  --docker   the pids.max that a container of the book's image gets from
+             `docker run`, with and without --pids-limit
+  --kill     three ways to end a container: SIGKILL to PID 1 of a PID
+             namespace, SIGKILL to the main process of a group without
+             one, and cgroup.kill (cgroup v2, Linux 5.14)
+  -h, --help show this help";
+
+/// The limit of the `--pids` table, and how many orphans try to pass it.
+const PIDS_MAX: u32 = 20;
+const ORPHANS: u32 = 40;
+
+fn main() {
+    let table = parse_arguments();
+    let shown = match table {
+        Table::Pids => pids_table(),
+        Table::Docker => docker_table(),
+        Table::Kill => kill_table(),
+    };
+    match shown {
+        Ok(None) => {}
+        Ok(Some(missing)) => println!("{missing}"),
+        Err(e) => fail("cgroup-table", 1, &e),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Finding and making cgroups
+
+// ANCHOR: group
+/// A cgroup made for one table, removed (rmdir) when dropped. It must be
+/// empty by then: the tables end every process they start in it.
+struct Group {
+    dir: PathBuf,
+}
+
+impl Group {
+    /// Makes `orphans-ch16-PID` below `hierarchy`, a mounted cgroup tree.
+    fn new(hierarchy: &Path) -> Result<Group, String> {
+        let dir = hierarchy.join(format!("orphans-ch16-{}", std::process::id()));
+        std::fs::create_dir(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        Ok(Group { dir })
+    }
+
+    fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.dir.join(file))
+            .map(|text| text.trim().to_string())
+            .unwrap_or_else(|_| "-".to_string())
+    }
+
+    fn set(&self, file: &str, value: &str) -> Result<(), String> {
+        std::fs::write(self.dir.join(file), value)
+            .map_err(|e| format!("writing {value} to {file}: {e}"))
+    }
+
+    /// The processes in the group (`cgroup.procs`).
+    fn processes(&self) -> Vec<i32> {
+        self.read("cgroup.procs")
+            .split_whitespace()
+            .filter_map(|pid| pid.parse().ok())
+            .collect()
+    }
+
+    /// Makes the child that `command` starts join this group before it
+    /// executes its program, so that everything it forks is counted.
+    fn enter<'a>(&self, command: &'a mut Command) -> Result<&'a mut Command, String> {
+        let procs = CString::new(self.dir.join("cgroup.procs").as_os_str().as_bytes())
+            .map_err(|_| "a cgroup path with a NUL byte")?;
+        // SAFETY: the closure runs between fork and exec, where only
+        // async-signal-safe calls are allowed: open(2), write(2) and
+        // close(2) (when the descriptor is dropped), and no allocation.
+        // Writing "0" moves the writing process (cgroup_procs_write_start
+        // in kernel/cgroup/cgroup.c takes PID 0 for the caller).
+        unsafe {
+            command.pre_exec(move || {
+                let fd = open(
+                    procs.as_c_str(),
+                    OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                )?;
+                write(&fd, b"0")?;
+                Ok(())
+            })
+        };
+        Ok(dying_with_us(command))
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        // A group can be removed only once its last process is gone, and a
+        // process that was just killed may still be leaving.
+        for _ in 0..100 {
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("cgroup-table: could not remove {}", self.dir.display());
+    }
+}
+// ANCHOR_END: group
+
+/// A mounted cgroup hierarchy: where, and which version.
+struct Hierarchy {
+    dir: PathBuf,
+    version: u8,
+}
+
+/// The mounted hierarchy that has the pids controller: a cgroup2 tree that
+/// lists `pids` in `cgroup.subtree_control`, or cgroup v1's pids tree
+/// (/proc/self/mountinfo, proc(5)).
+fn pids_hierarchy() -> Result<Hierarchy, Missing> {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    for line in mounts.lines() {
+        let Some((fstype, dir, options)) = mount_fields(line) else {
+            continue;
+        };
+        let dir = PathBuf::from(dir);
+        let v2_with_pids = fstype == "cgroup2"
+            && std::fs::read_to_string(dir.join("cgroup.subtree_control"))
+                .is_ok_and(|enabled| enabled.split_whitespace().any(|c| c == "pids"));
+        if v2_with_pids {
+            return Ok(Hierarchy { dir, version: 2 });
+        }
+        if fstype == "cgroup" && options.split(',').any(|o| o == "pids") {
+            return Ok(Hierarchy { dir, version: 1 });
+        }
+    }
+    Err(Missing::new(
+        "the cgroup pids controller",
+        "no mounted cgroup hierarchy offers it to new groups",
+        "run on a Linux machine with cgroups mounted, as root",
+    ))
+}
+
+/// Mount type, mount point and super options of one mountinfo line.
+fn mount_fields(line: &str) -> Option<(&str, &str, &str)> {
+    let (before, after) = line.split_once(" - ")?;
+    let dir = before.split_whitespace().nth(4)?;
+    let mut after = after.split_whitespace();
+    let fstype = after.next()?;
+    let options = after.nth(1).unwrap_or("");
+    Some((fstype, dir, options))
+}
+
+/// A cgroup v2 hierarchy: the one mounted, or, on a machine that mounts only
+/// v1, one we mount in a mount namespace of our own. (The v2 tree always
+/// exists in the kernel; mounting it shows it. Our namespace keeps the mount
+/// away from the rest of the machine, and takes it along when we exit.)
+fn v2_hierarchy() -> Result<V2, Missing> {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    if let Some((_, dir, _)) = mounts
+        .lines()
+        .filter_map(mount_fields)
+        .find(|(fstype, _, _)| *fstype == "cgroup2")
+    {
+        return Ok(V2 {
+            dir: PathBuf::from(dir),
+            ours: false,
+        });
+    }
+    mount_v2_privately().map_err(|why| {
+        Missing::new(
+            "cgroup v2",
+            why,
+            "run as root on Linux 5.14 or later with cgroup2 support",
+        )
+    })
+}
+
+/// A cgroup v2 tree, and whether we mounted it (then it is unmounted and
+/// its directory removed when dropped).
+struct V2 {
+    dir: PathBuf,
+    ours: bool,
+}
+
+impl Drop for V2 {
+    fn drop(&mut self) {
+        if self.ours {
+            let _ = nix::mount::umount2(&self.dir, nix::mount::MntFlags::MNT_DETACH);
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+fn mount_v2_privately() -> Result<V2, String> {
+    use nix::mount::{mount, MsFlags};
+    use nix::sched::{unshare, CloneFlags};
+    unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("unshare(CLONE_NEWNS): {e}"))?;
+    // Without this, a mount would propagate back to the machine's namespace.
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| format!("making mounts private: {e}"))?;
+    let dir = std::env::temp_dir().join(format!("orphans-cgroup2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let mounted = mount(
+        Some("cgroup2"),
+        &dir,
+        Some("cgroup2"),
+        MsFlags::empty(),
+        None::<&str>,
+    );
+    if let Err(e) = mounted {
+        let _ = std::fs::remove_dir(&dir);
+        return Err(format!("mounting cgroup2: {e}"));
+    }
+    Ok(V2 { dir, ours: true })
+}
+
+// ---------------------------------------------------------------------------
+// --pids
+
+// ANCHOR: pids
+/// `container PID1 orphan-maker -n 40` in a group limited to 20 processes.
+fn pids_row(hierarchy: &Hierarchy, pid1: &str) -> Result<String, String> {
+    let group = Group::new(&hierarchy.dir)?;
+    group.set("pids.max", &PIDS_MAX.to_string())?;
+    let mut command = Command::new(sibling("container"));
+    command
+        .args([pid1, "orphan-maker", "--format", "json", "--settle", "0.3"])
+        .args(["-n", &ORPHANS.to_string()])
+        .env("PATH", path_with_siblings());
+    let output = group
+        .enter(&mut command)?
+        .output()
+        .map_err(|e| format!("running container: {e}"))?;
+    let report: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        format!("orphan-maker's report ({e}): {}", stderr.trim())
+    })?;
+    let count = |key: &str| report[key].as_array().map_or(0, Vec::len);
+    Ok(format!(
+        "| `{pid1}` | {} | {} | {} | {} | {} | `{}` |",
+        group.read("pids.max"),
+        count("orphans"),
+        count("zombies"),
+        report["fork_failure"].as_str().unwrap_or("no"),
+        group.read("pids.peak"),
+        group.read("pids.events").replace('\n', ", "),
+    ))
+}
+// ANCHOR_END: pids
+
+fn pids_table() -> Result<Option<String>, String> {
+    let experiment = "The table of pids.max against zombies";
+    if let Err(m) = capability::namespaces() {
+        return Ok(Some(m.line(experiment)));
+    }
+    let hierarchy = match pids_hierarchy() {
+        Ok(hierarchy) => hierarchy,
+        Err(m) => return Ok(Some(m.line(experiment))),
+    };
+    println!("| PID 1 | `pids.max` | orphans made | zombies left | a fork failed | `pids.peak` | `pids.events` |");
+    println!("|---|---|---|---|---|---|---|");
+    for pid1 in ["naive-init", "foster"] {
+        eprintln!("cgroup-table: {pid1} orphan-maker -n {ORPHANS} with pids.max {PIDS_MAX}");
+        println!("{}", pids_row(&hierarchy, pid1)?);
+    }
+    println!(
+        "\n*Measured with the pids controller of cgroup v{}.*",
+        hierarchy.version
+    );
+    Ok(None)
+}
+
+// ---------------------------------------------------------------------------
+// --docker
+
+// ANCHOR: docker
+/// What a container sees as its own `pids.max`: the file at the top of its
+/// cgroup tree (cgroup v2), or of its pids tree (v1).
+const READ_PIDS_MAX: &str =
+    "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max";
+
+fn docker_row(image: &str, options: &[&str]) -> Result<String, String> {
+    let mut args = vec!["run", "--rm", "--network", "none"];
+    args.extend(options);
+    args.extend([image, "/bin/sh", "-c", READ_PIDS_MAX]);
+    let seen = orphans::docker::docker_text(&args)?;
+    let shown = match options {
+        [] => "`docker run IMAGE`".to_string(),
+        _ => format!("`docker run {} IMAGE`", options.join(" ")),
+    };
+    Ok(format!("| {shown} | `{seen}` |"))
+}
+// ANCHOR_END: docker
+
+fn docker_table() -> Result<Option<String>, String> {
+    let experiment = "The table of Docker's pids limits";
+    if let Err(m) = capability::docker() {
+        return Ok(Some(m.line(experiment)));
+    }
+    let image = match image_for_docker_rows() {
+        Ok(Availability::Ready(image)) => image.reference,
+        Ok(Availability::Unavailable(missing)) => {
+            return Ok(Some(capability::line_for(experiment, &missing)));
+        }
+        Err(why) => {
+            let m = Missing::new(
+                "the project's image",
+                why,
+                "see `cargo run --bin orphans-image`",
+            );
+            return Ok(Some(m.line(experiment)));
+        }
+    };
+    println!("| how the container is started | its `pids.max` |");
+    println!("|---|---|");
+    for options in [&[][..], &["--pids-limit", "100"][..]] {
+        println!("{}", docker_row(&image, options)?);
+    }
+    Ok(None)
+}
+
+// ---------------------------------------------------------------------------
+// --kill
+
+/// The workload of the `--kill` rows: a main process with three children,
+/// one of them in a session of its own. `exec` keeps them from being
+/// anything but `sleep`.
+const WORKLOAD: &str = "sleep 60 & sleep 60 & setsid sleep 60 & wait";
+
+/// How a `--kill` row ends its group.
+#[derive(Clone, Copy, PartialEq)]
+enum Ending {
+    /// SIGKILL to PID 1 of the group's own PID namespace.
+    Pid1OfNamespace,
+    /// SIGKILL to the main process of a group without a PID namespace, as
+    /// with `docker run --pid=host`.
+    MainProcessOnly,
+    /// `echo 1 > cgroup.kill`.
+    CgroupKill,
+}
+
+// ANCHOR: kill
+/// Starts the workload in a fresh group, ends it as `ending` says, and
+/// reports how many processes were left and when the group was empty.
+fn kill_row(hierarchy: &Path, ending: Ending) -> Result<String, String> {
+    let group = Group::new(hierarchy)?;
+    let mut command = if ending == Ending::Pid1OfNamespace {
+        let mut command = Command::new(sibling("container"));
+        command.args(["/bin/sh", "-c", WORKLOAD]);
+        command
+    } else {
+        let mut command = Command::new("/bin/sh");
+        command.args(["-c", WORKLOAD]);
+        command
+    };
+    let mut child = group
+        .enter(&mut command)?
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting the workload: {e}"))?;
+    let result = end_group(&group, &mut child, ending);
+    // Whatever happened, nothing may outlive the row: cgroup.kill, then
+    // reap what came back to us (we are a subreaper).
+    let _ = group.set("cgroup.kill", "1");
+    let _ = child.wait();
+    reap_adopted();
+    result
+}
+
+fn end_group(group: &Group, child: &mut Child, ending: Ending) -> Result<String, String> {
+    // `container` (if any), the shell and its three sleeps.
+    let expected = if ending == Ending::Pid1OfNamespace {
+        5
+    } else {
+        4
+    };
+    wait_until(Duration::from_secs(5), || {
+        group.processes().len() >= expected
+    })
+    .ok_or("the workload did not start within 5 s")?;
+    let before = group.processes().len();
+    let started = Instant::now();
+    match ending {
+        Ending::Pid1OfNamespace => kill_pid1_of(child)?,
+        Ending::MainProcessOnly => {
+            kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL)
+                .map_err(|e| format!("kill: {e}"))?;
+        }
+        Ending::CgroupKill => group.set("cgroup.kill", "1")?,
+    }
+    let emptied = wait_until(Duration::from_secs(1), || group.processes().is_empty());
+    let left = group.processes().len();
+    let empty = match emptied {
+        Some(()) => format!("{:.1} ms", started.elapsed().as_secs_f64() * 1000.0),
+        None => "not within 1 s".to_string(),
+    };
+    Ok(format!(
+        "| {} | {before} | {left} | {empty} |",
+        match ending {
+            Ending::Pid1OfNamespace => "SIGKILL to PID 1 of its PID namespace",
+            Ending::MainProcessOnly => "SIGKILL to the main process, no PID namespace",
+            Ending::CgroupKill => "`echo 1 > cgroup.kill`, no PID namespace",
+        }
+    ))
+}
+// ANCHOR_END: kill
+
+/// SIGKILL to PID 1 of the namespace that `container` started.
+fn kill_pid1_of(container: &Child) -> Result<(), String> {
+    let pid1 = foster::procfs::children(container.id() as i32)
+        .into_iter()
+        .next()
+        .ok_or("container has no PID 1")?;
+    kill(Pid::from_raw(pid1), Signal::SIGKILL).map_err(|e| format!("kill: {e}"))
+}
+
+/// Polls `done` every millisecond until it holds or `patience` is over.
+fn wait_until(patience: Duration, done: impl Fn() -> bool) -> Option<()> {
+    let deadline = Instant::now() + patience;
+    while Instant::now() < deadline {
+        if done() {
+            return Some(());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    done().then_some(())
+}
+
+/// Reaps the children that came to us, once they have all died (or after
+/// a second: a row never waits for ever).
+fn reap_adopted() {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(nix::sys::wait::WaitStatus::StillAlive) => {
+                std::thread::sleep(Duration::from_millis(1))
+            }
+            Ok(_) => continue,
+            Err(_) => return, // ECHILD: no child left
+        }
+    }
+}
+
+fn kill_table() -> Result<Option<String>, String> {
+    let experiment = "The table of cgroup.kill";
+    if let Err(m) = capability::namespaces() {
+        return Ok(Some(m.line(experiment)));
+    }
+    let v2 = match v2_hierarchy() {
+        Ok(v2) => v2,
+        Err(m) => return Ok(Some(m.line(experiment))),
+    };
+    let hierarchy = v2.dir.clone();
+    let probe = Group::new(&hierarchy)?;
+    if !probe.dir.join("cgroup.kill").exists() {
+        let m = Missing::new(
+            "`cgroup.kill`",
+            "this kernel is older than Linux 5.14",
+            "run on Linux 5.14 or later",
+        );
+        return Ok(Some(m.line(experiment)));
+    }
+    drop(probe);
+    // The sleeps whose parent is killed come to us rather than to the
+    // machine's init, so that we can reap them (prctl(2)).
+    nix::sys::prctl::set_child_subreaper(true).map_err(|e| format!("prctl: {e}"))?;
+    println!("| how the group is ended | processes in it | left, up to 1 s later | empty after |");
+    println!("|---|---|---|---|");
+    for ending in [
+        Ending::Pid1OfNamespace,
+        Ending::MainProcessOnly,
+        Ending::CgroupKill,
+    ] {
+        println!("{}", kill_row(&hierarchy, ending)?);
+    }
+    Ok(None)
+}
+
+#[derive(Clone, Copy)]
+enum Table {
+    Pids,
+    Docker,
+    Kill,
+}
+
+fn parse_arguments() -> Table {
+    use lexopt::prelude::*;
+    let mut table = None;
+    let mut parser = lexopt::Parser::from_env();
+    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("cgroup-table", error, USAGE) };
+    loop {
+        match parser.next() {
+            Ok(Some(Short('h') | Long("help"))) => help(USAGE),
+            Ok(Some(Long("pids"))) => table = Some(Table::Pids),
+            Ok(Some(Long("docker"))) => table = Some(Table::Docker),
+            Ok(Some(Long("kill"))) => table = Some(Table::Kill),
+            Ok(Some(other)) => bad(&other.unexpected()),
+            Ok(None) => break,
+            Err(error) => bad(&error),
+        }
+    }
+    table.unwrap_or_else(|| bad(&"say which table: --pids, --docker or --kill"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_lines_give_type_point_and_options() {
+        let v1 = "35 25 0:30 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids";
+        assert_eq!(
+            mount_fields(v1),
+            Some(("cgroup", "/sys/fs/cgroup/pids", "rw,pids"))
+        );
+        let v2 = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate";
+        assert_eq!(
+            mount_fields(v2),
+            Some(("cgroup2", "/sys/fs/cgroup", "rw,nsdelegate"))
+        );
+        assert_eq!(mount_fields("garbage"), None);
+    }
+}

@@ -1,0 +1,76 @@
+//! Every program of the book reads its command line the same way
+//! (`orphans::cli::options_or_exit`): help and version on stdout with
+//! status 0, and a usage error (the message, then the usage) on stderr with
+//! status 2. What each program accepts or refuses is for the unit tests of
+//! its own `parse`.
+
+mod common;
+
+use common::run;
+
+/// The book's programs; not foster, which has tests of its own, nor (yet)
+/// initbench, whose command line chapter 12's rework is changing.
+const PROGRAMS: [(&str, &str); 12] = [
+    ("probe", env!("CARGO_BIN_EXE_probe")),
+    ("container", env!("CARGO_BIN_EXE_container")),
+    ("docker-probe", env!("CARGO_BIN_EXE_docker-probe")),
+    ("orphans-image", env!("CARGO_BIN_EXE_orphans-image")),
+    ("subreaper", env!("CARGO_BIN_EXE_subreaper")),
+    ("orphan-maker", env!("CARGO_BIN_EXE_orphan-maker")),
+    ("naive-init", env!("CARGO_BIN_EXE_naive-init")),
+    ("zombie-table", env!("CARGO_BIN_EXE_zombie-table")),
+    ("worker", env!("CARGO_BIN_EXE_worker")),
+    ("stopper", env!("CARGO_BIN_EXE_stopper")),
+    ("stop-table", env!("CARGO_BIN_EXE_stop-table")),
+    ("experiment", env!("CARGO_BIN_EXE_experiment")),
+];
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_is_the_usage_on_stdout() {
+    for (name, path) in PROGRAMS {
+        for flag in ["-h", "--help"] {
+            let output = run(path, &[flag]);
+            assert_eq!(output.status.code(), Some(0), "{name} {flag}");
+            let stdout = text(&output.stdout);
+            assert!(
+                stdout.starts_with(&format!("usage: {name} ")),
+                "{name} {flag}: {stdout}"
+            );
+            assert!(output.stderr.is_empty(), "{name} {flag}");
+        }
+    }
+}
+
+#[test]
+fn version_is_one_line_on_stdout() {
+    let expected = |name| format!("{name} version {}\n", env!("CARGO_PKG_VERSION"));
+    for (name, path) in PROGRAMS {
+        for flag in ["-V", "--version"] {
+            let output = run(path, &[flag]);
+            assert_eq!(output.status.code(), Some(0), "{name} {flag}");
+            assert_eq!(text(&output.stdout), expected(name), "{name} {flag}");
+        }
+    }
+}
+
+#[test]
+fn a_bad_option_is_a_usage_error_with_status_2() {
+    for (name, path) in PROGRAMS {
+        let output = run(path, &["--bogus"]);
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.starts_with(&format!("{name}: ")) && stderr.contains("--bogus"),
+            "{name}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("\nusage: {name} ")),
+            "{name}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{name}: nothing on stdout");
+    }
+}
