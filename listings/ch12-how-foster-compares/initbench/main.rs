@@ -364,7 +364,6 @@ impl Bench<'_> {
         }
     }
 
-    // ANCHOR: reaping
     /// Reaping: the init's child makes orphans that exit at once (steady),
     /// or that all exit together (burst). It reads the init's own CPU time
     /// from /proc/1/schedstat before and after, and samples the zombies.
@@ -429,7 +428,6 @@ impl Bench<'_> {
             .filter(|output| output.status.success())?;
         parse_workload_report(&String::from_utf8_lossy(&output.stdout))
     }
-    // ANCHOR_END: reaping
 
     // ANCHOR: forwarding
     /// Forwarding latency: time from kill(init, SIGUSR1) to the moment the
@@ -513,7 +511,6 @@ impl Bench<'_> {
     }
     // ANCHOR_END: forwarding
 
-    // ANCHOR: stopping
     /// SIGTERM to exit, the common `docker stop`: each init supervises a
     /// recorder, which exits when SIGTERM reaches it; the time runs from
     /// kill(init, SIGTERM) until the namespace is gone. The order rotates
@@ -561,7 +558,6 @@ impl Bench<'_> {
             }
         }
     }
-    // ANCHOR_END: stopping
 
     /// Binary size on disk, and whether the binary is static.
     fn sizes(&self, record: &mut impl FnMut(&str, &'static str, f64)) {
