@@ -1,0 +1,437 @@
+//! What initbench prints: a markdown table of the medians over all rounds,
+//! with foster's ratio to the best peer and to the floor, and the same
+//! figures, every round included, as JSON for scripts.
+
+use std::io::Write;
+
+use orphans::cli::fail;
+use serde_json::{json, Map, Value};
+
+use crate::cli::{Init, Plan, Role};
+use crate::stats::{across_rounds, Figures, Spread, NO_INIT};
+
+/// How a row's figures compare.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// Lower is better, and a ratio means something.
+    Cost,
+    /// A count that is often zero (wake-ups, zombies): compared as counts.
+    Count,
+    /// Yes or no.
+    Flag,
+}
+
+/// A row of the table: measure key, label, decimals, kind, and the key of
+/// the same measure without an init, if there is one.
+struct Row {
+    key: &'static str,
+    label: &'static str,
+    decimals: usize,
+    kind: Kind,
+    no_init: Option<&'static str>,
+}
+
+const fn row(key: &'static str, label: &'static str, decimals: usize, kind: Kind) -> Row {
+    Row {
+        key,
+        label,
+        decimals,
+        kind,
+        no_init: None,
+    }
+}
+
+const fn forwarding(key: &'static str, label: &'static str, direct: &'static str) -> Row {
+    Row {
+        key,
+        label,
+        decimals: 1,
+        kind: Kind::Cost,
+        no_init: Some(direct),
+    }
+}
+
+const ROWS: [Row; 15] = [
+    row("startup_overhead_ms", "startup overhead, ms", 2, Kind::Cost),
+    row("idle_rss_kib", "idle RSS, KiB", 0, Kind::Cost),
+    row("idle_wakeups", "idle wake-ups", 0, Kind::Count),
+    row(
+        "steady_cpu_us_per_orphan",
+        "CPU per reaped orphan, µs (steady)",
+        2,
+        Kind::Cost,
+    ),
+    row(
+        "steady_peak_zombies",
+        "peak zombies (steady)",
+        0,
+        Kind::Count,
+    ),
+    row(
+        "burst_cpu_us_per_orphan",
+        "CPU per reaped orphan, µs (burst)",
+        2,
+        Kind::Cost,
+    ),
+    row("burst_peak_zombies", "peak zombies (burst)", 0, Kind::Count),
+    row(
+        "burst_zombies_left",
+        "zombies left after the burst",
+        0,
+        Kind::Count,
+    ),
+    forwarding(
+        "forward_median_us",
+        "signal forwarding, µs (median)",
+        "direct_kill_median_us",
+    ),
+    forwarding(
+        "forward_p99_us",
+        "signal forwarding, µs (p99)",
+        "direct_kill_p99_us",
+    ),
+    forwarding(
+        "forward_1cpu_median_us",
+        "forwarding on one CPU, µs (median)",
+        "direct_kill_1cpu_median_us",
+    ),
+    forwarding(
+        "forward_1cpu_p99_us",
+        "forwarding on one CPU, µs (p99)",
+        "direct_kill_1cpu_p99_us",
+    ),
+    row("sigterm_to_exit_ms", "SIGTERM to exit, ms", 2, Kind::Cost),
+    row("size_bytes", "binary size, bytes", 0, Kind::Cost),
+    row("static", "static binary", 0, Kind::Flag),
+];
+
+/// All rounds of one run, and the inits they measured.
+pub struct Results<'a> {
+    pub inits: &'a [Init],
+    pub rounds: Vec<Figures>,
+    pub plan: Plan,
+}
+
+/// foster's figure over the best peer's, round by round.
+struct Versus {
+    ratio: Spread,
+    /// The peer that was best in most rounds.
+    best_peer: String,
+}
+
+impl Results<'_> {
+    fn spread(&self, init: &str, key: &str) -> Option<Spread> {
+        Spread::of(&across_rounds(&self.rounds, init, key))
+    }
+
+    fn named(&self, role: Role) -> impl Iterator<Item = &Init> {
+        self.inits.iter().filter(move |init| init.role == role)
+    }
+
+    /// In each round, foster's figure over the lowest peer figure of that
+    /// round; `None` without foster, a peer, or a positive figure.
+    fn versus_best_peer(&self, key: &str) -> Option<Versus> {
+        let foster = self.named(Role::Foster).next()?;
+        let mut ratios = Vec::new();
+        let mut winners: Vec<&str> = Vec::new();
+        for round in &self.rounds {
+            let best = self
+                .named(Role::Peer)
+                .filter_map(|peer| Some((peer.name.as_str(), round.get(&peer.name, key)?)))
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            if let (Some(mine), Some((name, theirs))) = (round.get(&foster.name, key), best) {
+                if mine > 0.0 && theirs > 0.0 {
+                    ratios.push(mine / theirs);
+                    winners.push(name);
+                }
+            }
+        }
+        let best_peer = most_common(&winners)?.to_string();
+        Some(Versus {
+            ratio: Spread::of(&ratios)?,
+            best_peer,
+        })
+    }
+
+    /// In each round, foster's figure over the floor's.
+    fn versus_floor(&self, key: &str) -> Option<Spread> {
+        let foster = self.named(Role::Foster).next()?;
+        let floor = self.named(Role::Floor).next()?;
+        let ratios: Vec<f64> = self
+            .rounds
+            .iter()
+            .filter_map(|round| {
+                let (mine, least) = (round.get(&foster.name, key)?, round.get(&floor.name, key)?);
+                (mine > 0.0 && least > 0.0).then(|| mine / least)
+            })
+            .collect();
+        Spread::of(&ratios)
+    }
+
+    /// The markdown table and the lines that say how to read it.
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("| measure |");
+        let mut rule = String::from("|---|");
+        for init in self.inits {
+            let header = match init.role {
+                Role::Floor => format!("floor: {}", init.name),
+                _ => init.name.clone(),
+            };
+            out.push_str(&format!(" {header} |"));
+            rule.push_str("---:|");
+        }
+        out.push_str(" no init | foster ÷ best peer | foster ÷ floor |\n");
+        rule.push_str("---:|---:|---:|\n");
+        out.push_str(&rule);
+        for row in &ROWS {
+            out.push_str(&self.markdown_row(row));
+        }
+        out.push('\n');
+        out.push_str(&self.notes());
+        out
+    }
+
+    fn markdown_row(&self, row: &Row) -> String {
+        let mut out = format!("| {} |", row.label);
+        for init in self.inits {
+            let text = match self.spread(&init.name, row.key) {
+                Some(spread) => figure(row, spread.median),
+                None if init.path.is_none() => "missing".into(),
+                None if init.role == Role::Floor => "—".into(),
+                None => "failed".into(),
+            };
+            out.push_str(&format!(" {text} |"));
+        }
+        let no_init = row
+            .no_init
+            .and_then(|key| self.spread(NO_INIT, key))
+            .map_or("—".into(), |spread| figure(row, spread.median));
+        out.push_str(&format!(" {no_init} |"));
+        out.push_str(&format!(" {} |", self.best_peer_cell(row)));
+        let floor = match row.kind {
+            Kind::Cost => self.versus_floor(row.key).map(ratio_text),
+            _ => None,
+        };
+        out.push_str(&format!(" {} |\n", floor.unwrap_or_else(|| "—".into())));
+        out
+    }
+
+    fn best_peer_cell(&self, row: &Row) -> String {
+        match row.kind {
+            Kind::Cost => self
+                .versus_best_peer(row.key)
+                .map(|v| format!("{} ({})", ratio_text(v.ratio), v.best_peer)),
+            Kind::Count => self.count_versus_best_peer(row.key),
+            Kind::Flag => None,
+        }
+        .unwrap_or_else(|| "—".into())
+    }
+
+    /// For counts that may be zero, foster's median against the lowest
+    /// peer median: "0 vs 0".
+    fn count_versus_best_peer(&self, key: &str) -> Option<String> {
+        let foster = self.named(Role::Foster).next()?;
+        let mine = self.spread(&foster.name, key)?.median;
+        let (name, best) = self
+            .named(Role::Peer)
+            .filter_map(|peer| Some((peer.name.as_str(), self.spread(&peer.name, key)?.median)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))?;
+        Some(format!("{mine:.0} vs {best:.0} ({name})"))
+    }
+
+    /// How many rounds, and how far apart they were.
+    fn notes(&self) -> String {
+        let foster = self.named(Role::Foster).next();
+        let spreads: Vec<(f64, &str)> = ROWS
+            .iter()
+            .filter(|row| row.kind == Kind::Cost && row.key != "size_bytes")
+            .filter_map(|row| {
+                let spread = self.spread(&foster?.name, row.key)?;
+                Some((spread.relative(), row.label))
+            })
+            .collect();
+        let mut out = format!(
+            "Each figure is the median of {} rounds; in a round, the inits take turns, \
+             and a figure is itself a median (p99: the 99th percentile) of {} signals, \
+             {} starts or {} stops.",
+            self.rounds.len(),
+            self.plan.signals,
+            self.plan.startup_runs,
+            self.plan.stops
+        );
+        if let Some(widest) = spreads.iter().max_by(|a, b| a.0.total_cmp(&b.0)) {
+            let mut relative: Vec<f64> = spreads.iter().map(|s| s.0).collect();
+            relative.sort_by(f64::total_cmp);
+            out.push_str(&format!(
+                " Between rounds, foster's figures moved by {:.0}% of their median \
+                 (highest minus lowest round; the median over the rows), by {:.0}% at most ({}).",
+                100.0 * relative[relative.len() / 2],
+                100.0 * widest.0,
+                widest.1
+            ));
+        }
+        out.push_str(" Ratios are the median of the rounds' ratios, with the lowest and highest round in brackets.\n");
+        out
+    }
+
+    /// Every figure as JSON: medians, spreads, each round, and foster's
+    /// ratios to the best peer and to the floor.
+    pub fn json(&self) -> Value {
+        let mut figures = Map::new();
+        let mut spreads = Map::new();
+        let names = self.rounds.iter().flat_map(|round| round.0.keys());
+        let mut names: Vec<&String> = names.collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let keys = self.rounds.iter().filter_map(|round| round.0.get(name));
+            let keys = keys.flat_map(|figures| figures.keys());
+            let mut keys: Vec<&&str> = keys.collect();
+            keys.sort();
+            keys.dedup();
+            let mut medians = Map::new();
+            let mut ranges = Map::new();
+            for key in keys {
+                if let Some(spread) = self.spread(name, key) {
+                    medians.insert(key.to_string(), json!(spread.median));
+                    ranges.insert(key.to_string(), spread_json(spread));
+                }
+            }
+            figures.insert(name.clone(), medians.into());
+            spreads.insert(name.clone(), ranges.into());
+        }
+        let mut versus_peer = Map::new();
+        let mut versus_floor = Map::new();
+        for row in ROWS.iter().filter(|row| row.kind == Kind::Cost) {
+            if let Some(v) = self.versus_best_peer(row.key) {
+                let mut entry = spread_json(v.ratio);
+                entry["best_peer"] = json!(v.best_peer);
+                versus_peer.insert(row.key.into(), entry);
+            }
+            if let Some(ratio) = self.versus_floor(row.key) {
+                versus_floor.insert(row.key.into(), spread_json(ratio));
+            }
+        }
+        let per_round: Vec<Value> = self.rounds.iter().map(|round| json!(round.0)).collect();
+        let missing: Vec<&str> = self
+            .inits
+            .iter()
+            .filter(|i| i.path.is_none())
+            .map(|i| i.name.as_str())
+            .collect();
+        json!({
+            "rounds": self.rounds.len(),
+            "figures": figures,
+            "spread": spreads,
+            "foster_vs_best_peer": versus_peer,
+            "foster_vs_floor": versus_floor,
+            "per_round": per_round,
+            "missing": missing,
+        })
+    }
+
+    /// Writes [`Results::json`] to `file` (`-`: stdout).
+    pub fn write_json(&self, file: &str) {
+        let text = format!("{:#}\n", self.json());
+        let written = if file == "-" {
+            std::io::stdout().write_all(text.as_bytes())
+        } else {
+            std::fs::write(file, text)
+        };
+        if let Err(e) = written {
+            fail("initbench", 1, &format!("writing {file}: {e}"));
+        }
+    }
+}
+
+fn spread_json(spread: Spread) -> Value {
+    json!({ "median": spread.median, "low": spread.low, "high": spread.high })
+}
+
+/// A figure as the table shows it.
+fn figure(row: &Row, value: f64) -> String {
+    match row.kind {
+        Kind::Flag if value > 0.0 => "yes".into(),
+        Kind::Flag => "no".into(),
+        _ => format!("{value:.decimals$}", decimals = row.decimals),
+    }
+}
+
+/// `0.95` for one round, `0.95 (0.90–1.01)` for several.
+fn ratio_text(ratio: Spread) -> String {
+    if ratio.rounds > 1 {
+        format!("{:.2} ({:.2}–{:.2})", ratio.median, ratio.low, ratio.high)
+    } else {
+        format!("{:.2}", ratio.median)
+    }
+}
+
+/// The name that comes up most often (the first of equals).
+fn most_common<'n>(names: &[&'n str]) -> Option<&'n str> {
+    let count = |name: &&str| names.iter().filter(|n| *n == name).count();
+    let most = names.iter().map(count).max()?;
+    names.iter().find(|name| count(name) == most).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::QUICK;
+
+    fn init(name: &str, role: Role) -> Init {
+        Init {
+            name: name.into(),
+            path: Some("/bin/true".into()),
+            args: Vec::new(),
+            role,
+        }
+    }
+
+    /// Two rounds where foster is 0.5× and then 2× the best peer, whoever
+    /// that is in the round. (The median of two rounds is the lower one:
+    /// nearest rank.)
+    fn results(inits: &[Init]) -> Results<'_> {
+        let mut one = Figures::default();
+        one.record("foster", "forward_median_us", 10.0);
+        one.record("tini", "forward_median_us", 20.0);
+        one.record("dumb-init", "forward_median_us", 30.0);
+        one.record("relay", "forward_median_us", 5.0);
+        let mut two = Figures::default();
+        two.record("foster", "forward_median_us", 40.0);
+        two.record("tini", "forward_median_us", 50.0);
+        two.record("dumb-init", "forward_median_us", 20.0);
+        two.record("relay", "forward_median_us", 20.0);
+        Results {
+            inits,
+            rounds: vec![one, two],
+            plan: QUICK,
+        }
+    }
+
+    #[test]
+    fn ratios_take_the_best_peer_of_each_round() {
+        let inits = [
+            init("foster", Role::Foster),
+            init("tini", Role::Peer),
+            init("dumb-init", Role::Peer),
+            init("relay", Role::Floor),
+        ];
+        let results = results(&inits);
+        let versus = results
+            .versus_best_peer("forward_median_us")
+            .expect("a ratio");
+        assert_eq!((versus.ratio.low, versus.ratio.high), (0.5, 2.0));
+        assert_eq!(versus.best_peer, "tini");
+        let floor = results.versus_floor("forward_median_us").expect("floor");
+        assert_eq!((floor.low, floor.high), (2.0, 2.0));
+        let table = results.markdown();
+        assert!(table.contains("| signal forwarding, µs (median) | 10.0 | 20.0 | 20.0 | 5.0 |"));
+        assert!(table.contains("Each figure is the median of 2 rounds"));
+        let document = results.json();
+        assert_eq!(document["figures"]["foster"]["forward_median_us"], 10.0);
+        assert_eq!(
+            document["foster_vs_best_peer"]["forward_median_us"]["high"],
+            2.0
+        );
+    }
+}
