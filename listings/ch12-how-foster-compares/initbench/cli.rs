@@ -23,7 +23,8 @@ ratio to the best peer and to the floor.
                     under target/, else the foster next to this program)
   --init NAME=PATH  measure another init (repeatable)
   --only NAMES      measure only these inits (comma-separated); the floor
-                    is always measured
+                    and foster-again (foster measured twice, to show the
+                    noise) come with foster
   --measures LIST   only these measures (comma-separated): startup, idle,
                     reaping, forwarding, stopping, size
   -h, --help        show this help
@@ -51,19 +52,19 @@ pub const QUICK: Plan = Plan {
     rounds: 3,
     startup_runs: 20,
     idle_seconds: 1,
-    orphans: 600,
-    burst: 500,
-    signals: 200,
-    stops: 4,
+    orphans: 300,
+    burst: 300,
+    signals: 600,
+    stops: 6,
 };
 
 pub const FULL: Plan = Plan {
     rounds: 5,
-    startup_runs: 150,
+    startup_runs: 100,
     idle_seconds: 5,
     orphans: 5000,
     burst: 5000,
-    signals: 1000,
+    signals: 3000,
     stops: 30,
 };
 
@@ -71,6 +72,9 @@ pub const FULL: Plan = Plan {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
     Foster,
+    /// foster once more, measured as if it were another init: how far
+    /// apart two identical inits land in the same run is the noise.
+    Control,
     /// An init people use today, or one given with `--init`.
     Peer,
     /// initbench's own minimal init: the least any init must do.
@@ -198,9 +202,11 @@ fn options_from(asked: Asked) -> Result<Options, String> {
         {
             return Err(format!("--only: no init named '{unknown}'"));
         }
-        inits.retain(|init| only.contains(&init.name));
+        let foster_too = only.iter().any(|name| name == "foster");
+        inits
+            .retain(|init| only.contains(&init.name) || (foster_too && init.role == Role::Control));
     }
-    inits.push(floor_init());
+    inits.extend(floor_inits());
     let measures = match asked.measures {
         None => MEASURES.iter().map(|(measure, _)| *measure).collect(),
         Some(names) => names
@@ -231,8 +237,10 @@ fn standard_inits(foster: Option<PathBuf>) -> Vec<Init> {
         args: Vec::new(),
         role,
     };
+    let foster = foster.or_else(find_foster);
     vec![
-        init("foster", foster.or_else(find_foster), Role::Foster),
+        init("foster", foster.clone(), Role::Foster),
+        init("foster-again", foster, Role::Control),
         init("tini-static", installed("/usr/bin/tini-static"), Role::Peer),
         init("tini", installed("/usr/bin/tini"), Role::Peer),
         init("dumb-init", installed("/usr/bin/dumb-init"), Role::Peer),
@@ -240,14 +248,18 @@ fn standard_inits(foster: Option<PathBuf>) -> Vec<Init> {
     ]
 }
 
-/// The floor: `initbench relay -- CMD`, see `workload::relay`.
-fn floor_init() -> Init {
-    Init {
-        name: "relay".into(),
-        path: Some(sibling("initbench")),
-        args: vec!["relay".into()],
-        role: Role::Floor,
-    }
+/// The floor: `initbench relay signalfd|sigwait -- CMD`, see
+/// `workload::relay`.
+fn floor_inits() -> Vec<Init> {
+    ["signalfd", "sigwait"]
+        .into_iter()
+        .map(|how| Init {
+            name: format!("relay-{how}"),
+            path: Some(sibling("initbench")),
+            args: vec!["relay".into(), how.into()],
+            role: Role::Floor,
+        })
+        .collect()
 }
 
 /// The static, size-optimised foster if it was built, else the one built

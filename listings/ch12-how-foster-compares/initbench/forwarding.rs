@@ -7,7 +7,7 @@ use std::process::{Child, ChildStdout};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use crate::bench::{first_child, pinned_to_one_cpu, progress, stop_namespace, Bench};
+use crate::bench::{first_child, pinned_to_one_cpu, progress, shuffled, stop_namespace, Bench};
 use crate::cli::{Init, Measure};
 use crate::stats::{median, percentile, Figures, NO_INIT};
 use crate::workload::{monotonic_ns, read_line};
@@ -66,16 +66,21 @@ impl Bench<'_> {
             .collect();
         let mut through_init: Vec<Vec<f64>> = vec![Vec::new(); relayed.len()];
         let mut direct: Vec<f64> = Vec::new();
-        // The order rotates from signal to signal, so that no init is
-        // always the one measured first, or right after the floor.
+        // A new order for every signal (see `shuffled`); the turn numbered
+        // `count` is the floor, a signal straight to one of the recorders.
         let count = relayed.len();
+        if count == 0 {
+            return progress("forwarding: no recorder started");
+        }
         for signal in 0..self.plan.signals {
-            for turn in 0..count {
-                let slot = (signal + turn) % count;
-                let one = &mut relayed[slot];
-                through_init[slot].extend(signal_latency_us(one.pid1, &mut one.lines));
-                if turn == 0 {
+            let seed = (round * self.plan.signals + signal) as u64;
+            for slot in shuffled(count + 1, seed) {
+                if slot == count {
+                    let one = &mut relayed[signal % count];
                     direct.extend(signal_latency_us(one.recorder, &mut one.lines));
+                } else {
+                    let one = &mut relayed[slot];
+                    through_init[slot].extend(signal_latency_us(one.pid1, &mut one.lines));
                 }
             }
         }

@@ -112,11 +112,11 @@ pub struct Results<'a> {
     pub plan: Plan,
 }
 
-/// foster's figure over the best peer's, round by round.
+/// foster's figure over another init's, round by round.
 struct Versus {
     ratio: Spread,
-    /// The peer that was best in most rounds.
-    best_peer: String,
+    /// The init foster is compared with.
+    other: String,
 }
 
 impl Results<'_> {
@@ -128,44 +128,45 @@ impl Results<'_> {
         self.inits.iter().filter(move |init| init.role == role)
     }
 
-    /// In each round, foster's figure over the lowest peer figure of that
-    /// round; `None` without foster, a peer, or a positive figure.
-    fn versus_best_peer(&self, key: &str) -> Option<Versus> {
-        let foster = self.named(Role::Foster).next()?;
-        let mut ratios = Vec::new();
-        let mut winners: Vec<&str> = Vec::new();
-        for round in &self.rounds {
-            let best = self
-                .named(Role::Peer)
-                .filter_map(|peer| Some((peer.name.as_str(), round.get(&peer.name, key)?)))
-                .min_by(|a, b| a.1.total_cmp(&b.1));
-            if let (Some(mine), Some((name, theirs))) = (round.get(&foster.name, key), best) {
-                if mine > 0.0 && theirs > 0.0 {
-                    ratios.push(mine / theirs);
-                    winners.push(name);
-                }
-            }
-        }
-        let best_peer = most_common(&winners)?.to_string();
-        Some(Versus {
-            ratio: Spread::of(&ratios)?,
-            best_peer,
-        })
+    /// The init of `role` with the lowest median for `key`. For sizes only
+    /// static binaries count: a dynamic one needs a C library beside it.
+    fn best(&self, role: Role, key: &str) -> Option<&Init> {
+        self.named(role)
+            .filter(|init| {
+                key != "size_bytes"
+                    || self
+                        .spread(&init.name, "static")
+                        .is_some_and(|s| s.median > 0.0)
+            })
+            .filter_map(|init| Some((init, self.spread(&init.name, key)?.median)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(init, _)| init)
     }
 
-    /// In each round, foster's figure over the floor's.
-    fn versus_floor(&self, key: &str) -> Option<Spread> {
+    /// foster's figure over `other`'s, in each round that has both.
+    ///
+    /// The other init is chosen once, by its median over all rounds, not
+    /// round by round: the lowest of four noisy figures is lower than any
+    /// one of them on average, so a ratio to each round's best would put
+    /// foster behind even where all inits are equal.
+    fn versus(&self, other: &Init, key: &str) -> Option<Versus> {
         let foster = self.named(Role::Foster).next()?;
-        let floor = self.named(Role::Floor).next()?;
         let ratios: Vec<f64> = self
             .rounds
             .iter()
             .filter_map(|round| {
-                let (mine, least) = (round.get(&foster.name, key)?, round.get(&floor.name, key)?);
-                (mine > 0.0 && least > 0.0).then(|| mine / least)
+                let (mine, theirs) = (round.get(&foster.name, key)?, round.get(&other.name, key)?);
+                (mine > 0.0 && theirs > 0.0).then(|| mine / theirs)
             })
             .collect();
-        Spread::of(&ratios)
+        Some(Versus {
+            ratio: Spread::of(&ratios)?,
+            other: other.name.clone(),
+        })
+    }
+
+    fn versus_best(&self, role: Role, key: &str) -> Option<Versus> {
+        self.versus(self.best(role, key)?, key)
     }
 
     /// The markdown table and the lines that say how to read it.
@@ -195,6 +196,12 @@ impl Results<'_> {
         let mut out = format!("| {} |", row.label);
         for init in self.inits {
             let text = match self.spread(&init.name, row.key) {
+                Some(spread) if row.kind == Kind::Count && spread.low < spread.high => format!(
+                    "{} ({:.0}–{:.0})",
+                    figure(row, spread.median),
+                    spread.low,
+                    spread.high
+                ),
                 Some(spread) => figure(row, spread.median),
                 None if init.path.is_none() => "missing".into(),
                 None if init.role == Role::Floor => "—".into(),
@@ -209,7 +216,9 @@ impl Results<'_> {
         out.push_str(&format!(" {no_init} |"));
         out.push_str(&format!(" {} |", self.best_peer_cell(row)));
         let floor = match row.kind {
-            Kind::Cost => self.versus_floor(row.key).map(ratio_text),
+            Kind::Cost => self
+                .versus_best(Role::Floor, row.key)
+                .map(|v| ratio_text(v.ratio)),
             _ => None,
         };
         out.push_str(&format!(" {} |\n", floor.unwrap_or_else(|| "—".into())));
@@ -219,8 +228,8 @@ impl Results<'_> {
     fn best_peer_cell(&self, row: &Row) -> String {
         match row.kind {
             Kind::Cost => self
-                .versus_best_peer(row.key)
-                .map(|v| format!("{} ({})", ratio_text(v.ratio), v.best_peer)),
+                .versus_best(Role::Peer, row.key)
+                .map(|v| format!("{} ({})", ratio_text(v.ratio), v.other)),
             Kind::Count => self.count_versus_best_peer(row.key),
             Kind::Flag => None,
         }
@@ -228,49 +237,60 @@ impl Results<'_> {
     }
 
     /// For counts that may be zero, foster's median against the lowest
-    /// peer median: "0 vs 0".
+    /// peer median: "0 vs 0 (catatonit)".
     fn count_versus_best_peer(&self, key: &str) -> Option<String> {
         let foster = self.named(Role::Foster).next()?;
         let mine = self.spread(&foster.name, key)?.median;
-        let (name, best) = self
-            .named(Role::Peer)
-            .filter_map(|peer| Some((peer.name.as_str(), self.spread(&peer.name, key)?.median)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))?;
-        Some(format!("{mine:.0} vs {best:.0} ({name})"))
+        let best = self.best(Role::Peer, key)?;
+        let theirs = self.spread(&best.name, key)?.median;
+        Some(format!("{mine:.0} vs {theirs:.0} ({})", best.name))
     }
 
-    /// How many rounds, and how far apart they were.
+    /// How many rounds, how far apart they were, and how far apart foster
+    /// and its second copy landed.
     fn notes(&self) -> String {
+        let costs = || {
+            ROWS.iter()
+                .filter(|row| row.kind == Kind::Cost && row.key != "size_bytes")
+        };
         let foster = self.named(Role::Foster).next();
-        let spreads: Vec<(f64, &str)> = ROWS
-            .iter()
-            .filter(|row| row.kind == Kind::Cost && row.key != "size_bytes")
-            .filter_map(|row| {
-                let spread = self.spread(&foster?.name, row.key)?;
-                Some((spread.relative(), row.label))
-            })
+        let spreads: Vec<f64> = costs()
+            .filter_map(|row| Some(self.spread(&foster?.name, row.key)?.relative()))
             .collect();
         let mut out = format!(
-            "Each figure is the median of {} rounds; in a round, the inits take turns, \
-             and a figure is itself a median (p99: the 99th percentile) of {} signals, \
-             {} starts or {} stops.",
+            "Each figure is the median of {} rounds. In a round the inits take turns in a \
+             new random order for every run, and a figure is itself a median (p99: the 99th \
+             percentile) of {} signals, {} starts or {} stops. Zombie counts give the \
+             lowest and highest round in brackets.",
             self.rounds.len(),
             self.plan.signals,
             self.plan.startup_runs,
             self.plan.stops
         );
-        if let Some(widest) = spreads.iter().max_by(|a, b| a.0.total_cmp(&b.0)) {
-            let mut relative: Vec<f64> = spreads.iter().map(|s| s.0).collect();
-            relative.sort_by(f64::total_cmp);
+        if !spreads.is_empty() {
             out.push_str(&format!(
-                " Between rounds, foster's figures moved by {:.0}% of their median \
-                 (highest minus lowest round; the median over the rows), by {:.0}% at most ({}).",
-                100.0 * relative[relative.len() / 2],
-                100.0 * widest.0,
-                widest.1
+                " Between rounds, foster's figures moved by {:.0}% of their median (highest \
+                 minus lowest round; the median over the rows).",
+                100.0 * crate::stats::median(&spreads)
             ));
         }
-        out.push_str(" Ratios are the median of the rounds' ratios, with the lowest and highest round in brackets.\n");
+        let control = self.named(Role::Control).next();
+        let gaps: Vec<f64> = costs()
+            .filter_map(|row| Some((self.versus(control?, row.key)?.ratio.median - 1.0).abs()))
+            .collect();
+        if !gaps.is_empty() {
+            out.push_str(&format!(
+                " foster-again is the same binary as foster: the two differed by {:.0}% \
+                 (the median over the rows), by {:.0}% at most; a ratio closer to 1 than that \
+                 is a tie.",
+                100.0 * crate::stats::median(&gaps),
+                100.0 * gaps.iter().copied().fold(0.0, f64::max)
+            ));
+        }
+        out.push_str(
+            " Ratios are the median of the rounds' ratios to the init with the lowest \
+             median, the lowest and highest round in brackets.\n",
+        );
         out
     }
 
@@ -303,13 +323,15 @@ impl Results<'_> {
         let mut versus_peer = Map::new();
         let mut versus_floor = Map::new();
         for row in ROWS.iter().filter(|row| row.kind == Kind::Cost) {
-            if let Some(v) = self.versus_best_peer(row.key) {
-                let mut entry = spread_json(v.ratio);
-                entry["best_peer"] = json!(v.best_peer);
-                versus_peer.insert(row.key.into(), entry);
-            }
-            if let Some(ratio) = self.versus_floor(row.key) {
-                versus_floor.insert(row.key.into(), spread_json(ratio));
+            for (role, table) in [
+                (Role::Peer, &mut versus_peer),
+                (Role::Floor, &mut versus_floor),
+            ] {
+                if let Some(v) = self.versus_best(role, row.key) {
+                    let mut entry = spread_json(v.ratio);
+                    entry["versus"] = json!(v.other);
+                    table.insert(row.key.into(), entry);
+                }
             }
         }
         let per_round: Vec<Value> = self.rounds.iter().map(|round| json!(round.0)).collect();
@@ -366,13 +388,6 @@ fn ratio_text(ratio: Spread) -> String {
     }
 }
 
-/// The name that comes up most often (the first of equals).
-fn most_common<'n>(names: &[&'n str]) -> Option<&'n str> {
-    let count = |name: &&str| names.iter().filter(|n| *n == name).count();
-    let most = names.iter().map(count).max()?;
-    names.iter().find(|name| count(name) == most).copied()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,29 +402,49 @@ mod tests {
         }
     }
 
-    /// Two rounds where foster is 0.5× and then 2× the best peer, whoever
-    /// that is in the round. (The median of two rounds is the lower one:
-    /// nearest rank.)
+    /// Three rounds. Over the rounds tini has the lowest median (20), so
+    /// foster is compared with tini in every round, even in the third,
+    /// where dumb-init happens to be lower.
     fn results(inits: &[Init]) -> Results<'_> {
-        let mut one = Figures::default();
-        one.record("foster", "forward_median_us", 10.0);
-        one.record("tini", "forward_median_us", 20.0);
-        one.record("dumb-init", "forward_median_us", 30.0);
-        one.record("relay", "forward_median_us", 5.0);
-        let mut two = Figures::default();
-        two.record("foster", "forward_median_us", 40.0);
-        two.record("tini", "forward_median_us", 50.0);
-        two.record("dumb-init", "forward_median_us", 20.0);
-        two.record("relay", "forward_median_us", 20.0);
+        let figures = [
+            [
+                ("foster", 10.0),
+                ("tini", 20.0),
+                ("dumb-init", 30.0),
+                ("relay", 5.0),
+            ],
+            [
+                ("foster", 40.0),
+                ("tini", 50.0),
+                ("dumb-init", 60.0),
+                ("relay", 20.0),
+            ],
+            [
+                ("foster", 30.0),
+                ("tini", 15.0),
+                ("dumb-init", 10.0),
+                ("relay", 10.0),
+            ],
+        ];
+        let rounds = figures
+            .iter()
+            .map(|round| {
+                let mut one = Figures::default();
+                for (name, value) in round {
+                    one.record(name, "forward_median_us", *value);
+                }
+                one
+            })
+            .collect();
         Results {
             inits,
-            rounds: vec![one, two],
+            rounds,
             plan: QUICK,
         }
     }
 
     #[test]
-    fn ratios_take_the_best_peer_of_each_round() {
+    fn ratios_are_to_the_init_with_the_lowest_median() {
         let inits = [
             init("foster", Role::Foster),
             init("tini", Role::Peer),
@@ -418,20 +453,32 @@ mod tests {
         ];
         let results = results(&inits);
         let versus = results
-            .versus_best_peer("forward_median_us")
+            .versus_best(Role::Peer, "forward_median_us")
             .expect("a ratio");
-        assert_eq!((versus.ratio.low, versus.ratio.high), (0.5, 2.0));
-        assert_eq!(versus.best_peer, "tini");
-        let floor = results.versus_floor("forward_median_us").expect("floor");
-        assert_eq!((floor.low, floor.high), (2.0, 2.0));
+        assert_eq!(versus.other, "tini");
+        assert_eq!(
+            (versus.ratio.low, versus.ratio.median, versus.ratio.high),
+            (0.5, 0.8, 2.0)
+        );
+        let floor = results
+            .versus_best(Role::Floor, "forward_median_us")
+            .expect("floor");
+        assert_eq!((floor.ratio.low, floor.ratio.high), (2.0, 3.0));
         let table = results.markdown();
-        assert!(table.contains("| signal forwarding, µs (median) | 10.0 | 20.0 | 20.0 | 5.0 |"));
-        assert!(table.contains("Each figure is the median of 2 rounds"));
+        assert!(
+            table.contains("| signal forwarding, µs (median) | 30.0 | 20.0 | 30.0 | 10.0 | — | 0.80 (0.50–2.00) (tini) | 2.00 (2.00–3.00) |"),
+            "{table}"
+        );
+        assert!(table.contains("Each figure is the median of 3 rounds"));
         let document = results.json();
-        assert_eq!(document["figures"]["foster"]["forward_median_us"], 10.0);
+        assert_eq!(document["figures"]["foster"]["forward_median_us"], 30.0);
         assert_eq!(
             document["foster_vs_best_peer"]["forward_median_us"]["high"],
             2.0
+        );
+        assert_eq!(
+            document["per_round"][2]["dumb-init"]["forward_median_us"],
+            10.0
         );
     }
 }

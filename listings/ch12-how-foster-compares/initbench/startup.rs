@@ -3,7 +3,7 @@
 use std::process::Stdio;
 use std::time::Instant;
 
-use crate::bench::{millis, progress, Bench};
+use crate::bench::{millis, progress, shuffled, Bench};
 use crate::cli::Measure;
 use crate::stats::{median, Figures, NO_INIT};
 
@@ -19,10 +19,15 @@ impl Bench<'_> {
         let turns = self.turns(Measure::Startup, round);
         let mut alone = Vec::new();
         let mut times: Vec<Vec<f64>> = vec![Vec::new(); turns.len()];
-        for _ in 0..self.plan.startup_runs {
-            alone.extend(self.time_true(None));
-            for (slot, init) in turns.iter().enumerate() {
-                times[slot].extend(self.time_true(Some(init)));
+        for run in 0..self.plan.startup_runs {
+            // A new order for every run (see `shuffled`); the turn numbered
+            // `turns.len()` is `true` alone.
+            let seed = (round * self.plan.startup_runs + run) as u64;
+            for slot in shuffled(turns.len() + 1, seed) {
+                match turns.get(slot) {
+                    Some(init) => times[slot].extend(self.time_true(Some(init))),
+                    None => alone.extend(self.time_true(None)),
+                }
             }
         }
         let baseline = median(&alone);

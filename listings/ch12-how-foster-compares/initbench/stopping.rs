@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use crate::bench::{millis, progress, stop_namespace, wait_with_deadline, Bench};
+use crate::bench::{millis, progress, shuffled, stop_namespace, wait_with_deadline, Bench};
 use crate::cli::Measure;
 use crate::stats::{median, Figures};
 use crate::workload::read_line;
@@ -14,7 +14,7 @@ use crate::workload::read_line;
 impl Bench<'_> {
     /// SIGTERM to exit: each init supervises a recorder, which exits when
     /// SIGTERM reaches it; the time runs from kill(init, SIGTERM) until the
-    /// namespace is gone. The order rotates from stop to stop: the first
+    /// namespace is gone. The order changes from stop to stop: the first
     /// stop of a series pays for a cold path in this benchmark, and that
     /// must not always fall on the same init.
     pub fn stopping(&self, figures: &mut Figures, round: usize) {
@@ -23,8 +23,7 @@ impl Bench<'_> {
         let turns = self.turns(Measure::Stopping, round);
         let mut times: Vec<Vec<f64>> = vec![Vec::new(); turns.len()];
         for stop in 0..stops {
-            for turn in 0..turns.len() {
-                let slot = (stop + turn) % turns.len();
+            for slot in shuffled(turns.len(), (round * stops + stop) as u64) {
                 times[slot].extend(self.time_one_stop(turns[slot]));
             }
         }

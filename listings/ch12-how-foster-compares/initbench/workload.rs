@@ -5,8 +5,9 @@
 //!   orphans and reports what the init did with them;
 //! - `initbench recorder`: the init's child, which stamps every signal it
 //!   reads;
-//! - `initbench relay -- CMD`: the floor, an init that does the least any
-//!   init must (one wake-up, one read, one kill per signal).
+//! - `initbench relay signalfd|sigwait -- CMD`: the floor, an init that
+//!   does the least any init must (one wake-up, one read, one kill per
+//!   signal).
 
 use std::io::{BufRead, Write};
 use std::os::fd::{AsFd, OwnedFd};
@@ -197,33 +198,51 @@ pub fn recorder() {
 }
 
 /// The floor: the least an init can do and still forward signals and reap.
-/// It blocks every signal and reads them from a signalfd; per signal, one
-/// wake-up, one read(2) and one kill(2) to the command; per SIGCHLD,
+/// `initbench relay signalfd|sigwait -- CMD`: it blocks every signal and
+/// waits for the next one, either reading a signalfd(2) as foster does or
+/// in sigwait(3) as dumb-init does. Per signal: one wake-up, one system
+/// call that returns the signal, one kill(2) to the command; per SIGCHLD,
 /// waitpid(2) until no dead child is left. It exits with the command's
 /// status. No options, no messages, no grace: a yardstick, not an init to
 /// use. The command inherits the blocked mask (initbench's own workloads
 /// block what they read anyway).
 pub fn relay(args: Vec<String>) {
-    let command = match args.first().map(String::as_str) {
-        Some("--") => &args[1..],
-        _ => &args[..],
+    let (Some(how), Some("--")) = (args.first(), args.get(1).map(String::as_str)) else {
+        usage_error(
+            "initbench relay",
+            &"expected signalfd|sigwait -- CMD [ARGS...]",
+            USAGE,
+        )
     };
-    let Some((program, rest)) = command.split_first() else {
-        usage_error("initbench relay", &"expected -- CMD [ARGS...]", USAGE)
+    let Some((program, rest)) = args[2..].split_first() else {
+        usage_error("initbench relay", &"no command after --", USAGE)
     };
     let all = SigSet::all();
-    let signals = all
-        .thread_block()
-        .and_then(|()| SignalFd::with_flags(&all, SfdFlags::SFD_CLOEXEC))
-        .unwrap_or_else(|e| fail("initbench relay", 1, &format!("signalfd: {e}")));
+    let blocked = all.thread_block();
+    let next_signal: Box<dyn Fn() -> Option<i32>> = match how.as_str() {
+        "signalfd" => {
+            let fd = blocked
+                .and_then(|()| SignalFd::with_flags(&all, SfdFlags::SFD_CLOEXEC))
+                .unwrap_or_else(|e| fail("initbench relay", 1, &format!("signalfd: {e}")));
+            Box::new(move || Some(fd.read_signal().ok()??.ssi_signo as i32))
+        }
+        "sigwait" => {
+            blocked.unwrap_or_else(|e| fail("initbench relay", 1, &format!("sigprocmask: {e}")));
+            Box::new(move || all.wait().ok().map(|signal| signal as i32))
+        }
+        other => usage_error(
+            "initbench relay",
+            &format!("unknown way to wait '{other}'"),
+            USAGE,
+        ),
+    };
     let child = match Command::new(program).args(rest).spawn() {
         Ok(child) => Pid::from_raw(child.id() as i32),
         Err(e) => fail("initbench relay", 127, &format!("{program}: {e}")),
     };
     loop {
-        let number = match signals.read_signal() {
-            Ok(Some(info)) => info.ssi_signo as i32,
-            _ => continue,
+        let Some(number) = next_signal() else {
+            continue;
         };
         if number == Signal::SIGCHLD as i32 {
             if let Some(code) = reap_until_none(child) {
