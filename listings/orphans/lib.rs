@@ -19,6 +19,10 @@ pub mod cli;
 /// Chapter 5: the Docker engine and the project's image.
 pub mod docker;
 pub mod image;
+/// Chapter 12: what the measures of `initbench` share (the files live with
+/// the benchmark, in the chapter's folder).
+#[path = "../ch12-how-foster-compares/initbench/shared/mod.rs"]
+pub mod initbench;
 /// Chapter 9: how workloads report what happened to them, and `docker stop`.
 pub mod journal;
 /// Chapters 3 and 4: the probe's records and tables, and its pictures.

@@ -14,12 +14,13 @@
 //! init (the hidden subcommands `orphans`, `recorder` and `relay`, in
 //! `workload.rs`), so nothing else needs installing.
 //!
-//! The modules: `cli` (the command line), `bench` (starting and ending
-//! namespaces, the order of turns), one module per measure (`startup`,
-//! `idle`, `reaping`, `forwarding`, `stopping`, `size`), `stats` (medians
-//! and spreads), `output` (the table and the JSON).
+//! The modules: `cli` (the command line), one module per measure
+//! (`startup`, `idle`, `reaping`, `forwarding`, `stopping`, `size`),
+//! `output` (the table and the JSON) and `workload`. What the measures
+//! share (starting and ending namespaces, the order of turns, the plan,
+//! medians and spreads) is in `shared/`, which the book's library compiles
+//! as `orphans::initbench`.
 
-mod bench;
 mod cli;
 mod forwarding;
 mod idle;
@@ -27,17 +28,17 @@ mod output;
 mod reaping;
 mod size;
 mod startup;
-mod stats;
 mod stopping;
 mod workload;
 
 use orphans::cli::fail;
+use orphans::initbench::bench::{progress, Bench};
+use orphans::initbench::plan::Measure;
+use orphans::initbench::stats::Figures;
 use orphans::spawn::sibling;
 
-use crate::bench::{progress, Bench};
-use crate::cli::{Measure, Options};
+use crate::cli::Options;
 use crate::output::Results;
-use crate::stats::Figures;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -96,12 +97,12 @@ fn run_round(bench: &Bench, measures: &[Measure], round: usize) -> Figures {
     let mut figures = Figures::default();
     for measure in measures {
         match measure {
-            Measure::Startup => bench.startup(&mut figures, round),
-            Measure::Idle => bench.idle(&mut figures, round),
-            Measure::Reaping => bench.reaping(&mut figures, round),
-            Measure::Forwarding => bench.forwarding(&mut figures, round),
-            Measure::Stopping => bench.stopping(&mut figures, round),
-            Measure::Size => bench.size(&mut figures, round),
+            Measure::Startup => startup::startup(bench, &mut figures, round),
+            Measure::Idle => idle::idle(bench, &mut figures, round),
+            Measure::Reaping => reaping::reaping(bench, &mut figures, round),
+            Measure::Forwarding => forwarding::forwarding(bench, &mut figures, round),
+            Measure::Stopping => stopping::stopping(bench, &mut figures, round),
+            Measure::Size => size::size(bench, &mut figures, round),
         }
     }
     figures

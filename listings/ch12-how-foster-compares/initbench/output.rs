@@ -7,8 +7,8 @@ use std::io::Write;
 use orphans::cli::fail;
 use serde_json::{json, Map, Value};
 
-use crate::cli::{Init, Plan, Role};
-use crate::stats::{across_rounds, Figures, Spread, NO_INIT};
+use orphans::initbench::plan::{Init, Plan, Role};
+use orphans::initbench::stats::{across_rounds, median, Figures, Spread, NO_INIT};
 
 /// How a row's figures compare.
 #[derive(Clone, Copy, PartialEq)]
@@ -271,7 +271,7 @@ impl Results<'_> {
             out.push_str(&format!(
                 " Between rounds, foster's figures moved by {:.0}% of their median (highest \
                  minus lowest round; the median over the rows).",
-                100.0 * crate::stats::median(&spreads)
+                100.0 * median(&spreads)
             ));
         }
         let control = self.named(Role::Control).next();
@@ -283,7 +283,7 @@ impl Results<'_> {
                 " foster-again is the same binary as foster: the two differed by {:.0}% \
                  (the median over the rows), by {:.0}% at most; a ratio closer to 1 than that \
                  is a tie.",
-                100.0 * crate::stats::median(&gaps),
+                100.0 * median(&gaps),
                 100.0 * gaps.iter().copied().fold(0.0, f64::max)
             ));
         }
@@ -391,7 +391,7 @@ fn ratio_text(ratio: Spread) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::QUICK;
+    use orphans::initbench::plan::QUICK;
 
     fn init(name: &str, role: Role) -> Init {
         Init {

@@ -9,7 +9,7 @@
 //!   does the least any init must (one wake-up, one read, one kill per
 //!   signal).
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -20,12 +20,16 @@ use nix::errno::Errno;
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::time::{clock_gettime, ClockId};
 use nix::unistd::{fork, pipe, read, ForkResult, Pid};
 use orphans::cli::{fail, usage_error};
+use orphans::initbench::bench::monotonic_ns;
 use orphans::process::exit_now;
 
-use crate::cli::USAGE;
+/// How to call the subcommands; they are run by the benchmark, not by hand.
+const USAGE: &str = "\
+usage: initbench orphans steady|burst N
+       initbench recorder
+       initbench relay signalfd|sigwait -- CMD [ARGS...]";
 
 /// What the orphan workload saw: the init's CPU time while it reaped
 /// `orphans` orphans, the most zombies at once, and the zombies left.
@@ -263,23 +267,6 @@ fn reap_until_none(command: Pid) -> Option<i32> {
             Ok(_) | Err(_) => continue,
         }
     }
-}
-
-/// Reads one line, without its newline; `None` at the end or on error.
-pub fn read_line(lines: &mut impl BufRead) -> Option<String> {
-    let mut line = String::new();
-    match lines.read_line(&mut line) {
-        Ok(n) if n > 0 => Some(line.trim_end().to_string()),
-        _ => None,
-    }
-}
-
-/// CLOCK_MONOTONIC now, in nanoseconds: the same clock in every PID
-/// namespace, so a time stamped inside can be compared with one outside.
-pub fn monotonic_ns() -> u64 {
-    clock_gettime(ClockId::CLOCK_MONOTONIC)
-        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

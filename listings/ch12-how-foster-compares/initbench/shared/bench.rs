@@ -2,15 +2,17 @@
 //! namespace, finding its processes, ending it, and the order in which the
 //! inits take their turns.
 
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use foster::procfs;
 use nix::sys::signal::{kill, Signal};
+use nix::time::{clock_gettime, ClockId};
 use nix::unistd::Pid;
 
-use crate::cli::{Init, Measure, Plan, Role};
+use crate::initbench::plan::{Init, Measure, Plan, Role};
 
 /// What a round measures with: the book's `container`, the inits that are
 /// installed, and how much work to do.
@@ -35,8 +37,8 @@ pub fn progress(message: &str) {
 /// 2003; the multiplier from Vigna, 2016). Taking turns in a rotating order
 /// is not enough: each init then nearly always follows the same one, and
 /// the place decided more than the init. A second copy of foster put right
-/// after dumb-init beat the first copy by 10 to 15 % in three runs out of
-/// three, as catatonit had in that place. Shuffled, every init follows
+/// after dumb-init beat the first copy in three runs out of three (by 9 to
+/// 15 % on all CPUs), as catatonit had in that place. Shuffled, every init follows
 /// every other alike. Deterministic, so that a run can be repeated.
 pub fn shuffled(count: usize, seed: u64) -> Vec<usize> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -110,6 +112,23 @@ impl Bench<'_> {
             }
         }
     }
+}
+
+/// Reads one line, without its newline; `None` at the end or on error.
+pub fn read_line(lines: &mut impl BufRead) -> Option<String> {
+    let mut line = String::new();
+    match lines.read_line(&mut line) {
+        Ok(n) if n > 0 => Some(line.trim_end().to_string()),
+        _ => None,
+    }
+}
+
+/// CLOCK_MONOTONIC now, in nanoseconds: the same clock in every PID
+/// namespace, so a time stamped inside can be compared with one outside.
+pub fn monotonic_ns() -> u64 {
+    clock_gettime(ClockId::CLOCK_MONOTONIC)
+        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0)
 }
 
 /// The first child of `parent`, waiting up to 5 s for it to appear;
