@@ -16,20 +16,9 @@ fn quick_run_on_foster_reports_every_figure() {
     if skip_without_namespaces(CONTAINER) {
         return;
     }
-    let output = run(
-        INITBENCH,
-        &[
-            "--quick", "--only", "foster", "--foster", &FOSTER, "--json", "-",
-        ],
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json_start = stdout.find("\n{").expect("JSON after the table") + 1;
-    let document: Value = serde_json::from_str(&stdout[json_start..]).expect("valid JSON");
+    let (stdout, document) = bench_json(&[
+        "--quick", "--only", "foster", "--foster", &FOSTER, "--json", "-",
+    ]);
     let foster = &document["figures"]["foster"];
     for key in [
         "startup_overhead_ms",
@@ -66,7 +55,8 @@ fn quick_run_on_foster_reports_every_figure() {
         "foster reaped every orphan"
     );
     assert!(
-        stdout.contains("| measure | foster | foster-again |"),
+        stdout
+            .contains("| measure | foster | foster ÷ best peer | foster ÷ floor | foster-again |"),
         "the markdown table is printed"
     );
     assert!(document["missing"].as_array().is_some_and(|m| m.is_empty()));
@@ -80,30 +70,19 @@ fn the_floor_is_measured_beside_foster() {
     if skip_without_namespaces(CONTAINER) {
         return;
     }
-    let output = run(
-        INITBENCH,
-        &[
-            "--quick",
-            "--rounds",
-            "1",
-            "--measures",
-            "forwarding,stopping",
-            "--only",
-            "foster",
-            "--foster",
-            &FOSTER,
-            "--json",
-            "-",
-        ],
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let json_start = stdout.find("\n{").expect("JSON after the table") + 1;
-    let document: Value = serde_json::from_str(&stdout[json_start..]).expect("valid JSON");
+    let (_, document) = bench_json(&[
+        "--quick",
+        "--rounds",
+        "1",
+        "--measures",
+        "forwarding,stopping",
+        "--only",
+        "foster",
+        "--foster",
+        &FOSTER,
+        "--json",
+        "-",
+    ]);
     let figure = |init: &str, key: &str| {
         document["figures"][init][key]
             .as_f64()
@@ -125,6 +104,21 @@ fn the_floor_is_measured_beside_foster() {
     assert!(document["foster_vs_floor"]["forward_median_us"]["median"].as_f64() > Some(0.0));
     // Only the measures asked for.
     assert!(document["figures"]["foster"].get("idle_rss_kib").is_none());
+}
+
+/// Runs initbench with `args` (which end in `--json -`): its stdout, and
+/// the JSON document printed after the table.
+fn bench_json(args: &[&str]) -> (String, Value) {
+    let output = run(INITBENCH, args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let json_start = stdout.find("\n{").expect("JSON after the table") + 1;
+    let document = serde_json::from_str(&stdout[json_start..]).expect("valid JSON");
+    (stdout, document)
 }
 
 #[test]

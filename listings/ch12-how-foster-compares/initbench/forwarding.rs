@@ -42,8 +42,8 @@ struct Relayed<'a> {
 // ANCHOR: forwarding
 /// Forwarding latency: time from kill(init, SIGUSR1) to the moment the
 /// child reads the signal (CLOCK_MONOTONIC on both sides; the clock is
-/// shared by all PID namespaces). The floor is the same signal sent
-/// straight to the child.
+/// shared by all PID namespaces). Without an init, in the same run, the
+/// same signal goes straight to the child.
 pub fn forwarding(bench: &Bench, figures: &mut Figures, round: usize) {
     progress(&format!(
         "forwarding: {} signals per init, on all CPUs, then on one",
@@ -52,7 +52,7 @@ pub fn forwarding(bench: &Bench, figures: &mut Figures, round: usize) {
     forwarding_pass(bench, figures, round, ALL_CPUS);
     // On one CPU the figure is the mechanism alone; on several it also
     // holds the scheduler's choice of CPU for each wake-up (waking an
-    // idle CPU costs an inter-processor interrupt, and far more in a VM).
+    // idle CPU takes an inter-processor interrupt, dearer in a VM).
     if let Err(e) = pinned_to_one_cpu(|| forwarding_pass(bench, figures, round, ONE_CPU)) {
         progress(&format!("forwarding on one CPU skipped: {e}"));
     }

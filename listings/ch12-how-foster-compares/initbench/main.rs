@@ -3,12 +3,13 @@
 //!
 //! Every init runs as PID 1 of a fresh PID namespace (through `container`),
 //! the way a container runtime starts it. A run is several rounds; in each
-//! round every measure runs every init in turn, starting from a different
-//! init each round, so that whatever else the machine is doing hits all of
-//! them alike. The table gives the median of the rounds and foster's ratio
-//! to the best peer of each round. Timing on a shared machine is noisy:
-//! compare the ratios, not the absolute numbers, and never read one run as
-//! a verdict.
+//! round every measure runs every init in turn, in a new random order for
+//! every run of it, so that whatever else the machine is doing hits all of
+//! them alike. The table gives the median of the rounds and foster's ratio,
+//! round by round, to the best peer and to the floor; foster-again, foster
+//! measured a second time, shows how far apart two identical inits land.
+//! Timing on a shared machine is noisy: compare the ratios, not the
+//! absolute numbers, and never read one run as a verdict.
 //!
 //! The same binary is also the workload the inits supervise and the floor
 //! init (the hidden subcommands `orphans`, `recorder` and `relay`, in
@@ -92,7 +93,7 @@ fn run_benchmark(options: Options) {
     }
 }
 
-/// Every measure asked for, once; `round` rotates who goes first.
+/// Every measure asked for, once; `round` seeds the order of the turns.
 fn run_round(bench: &Bench, measures: &[Measure], round: usize) -> Figures {
     let mut figures = Figures::default();
     for measure in measures {

@@ -105,6 +105,14 @@ const ROWS: [Row; 15] = [
     row("static", "static binary", 0, Kind::Flag),
 ];
 
+/// A column of the table.
+enum Column<'a> {
+    Init(&'a Init),
+    VersusPeer,
+    VersusFloor,
+    NoInit,
+}
+
 /// All rounds of one run, and the inits they measured.
 pub struct Results<'a> {
     pub inits: &'a [Init],
@@ -173,17 +181,20 @@ impl Results<'_> {
     pub fn markdown(&self) -> String {
         let mut out = String::from("| measure |");
         let mut rule = String::from("|---|");
-        for init in self.inits {
-            let header = match init.role {
-                Role::Floor => format!("floor: {}", init.name),
-                _ => init.name.clone(),
+        for column in self.columns() {
+            let header = match column {
+                Column::Init(init) if init.role == Role::Floor => format!("floor: {}", init.name),
+                Column::Init(init) => init.name.clone(),
+                Column::VersusPeer => "foster ÷ best peer".into(),
+                Column::VersusFloor => "foster ÷ floor".into(),
+                Column::NoInit => "no init".into(),
             };
             out.push_str(&format!(" {header} |"));
             rule.push_str("---:|");
         }
-        out.push_str(" no init | foster ÷ best peer | foster ÷ floor |\n");
-        rule.push_str("---:|---:|---:|\n");
+        out.push('\n');
         out.push_str(&rule);
+        out.push('\n');
         for row in &ROWS {
             out.push_str(&self.markdown_row(row));
         }
@@ -192,37 +203,59 @@ impl Results<'_> {
         out
     }
 
+    /// foster first and its ratios next to it, where a reader looks first;
+    /// then every other init, and the figure without an init.
+    fn columns(&self) -> Vec<Column<'_>> {
+        let mut columns: Vec<Column> = self.named(Role::Foster).map(Column::Init).collect();
+        columns.extend([Column::VersusPeer, Column::VersusFloor]);
+        columns.extend(
+            self.inits
+                .iter()
+                .filter(|init| init.role != Role::Foster)
+                .map(Column::Init),
+        );
+        columns.push(Column::NoInit);
+        columns
+    }
+
     fn markdown_row(&self, row: &Row) -> String {
         let mut out = format!("| {} |", row.label);
-        for init in self.inits {
-            let text = match self.spread(&init.name, row.key) {
-                Some(spread) if row.kind == Kind::Count && spread.low < spread.high => format!(
-                    "{} ({:.0}–{:.0})",
-                    figure(row, spread.median),
-                    spread.low,
-                    spread.high
-                ),
-                Some(spread) => figure(row, spread.median),
-                None if init.path.is_none() => "missing".into(),
-                None if init.role == Role::Floor => "—".into(),
-                None => "failed".into(),
+        for column in self.columns() {
+            let text = match column {
+                Column::Init(init) => self.figure_cell(row, init),
+                Column::VersusPeer => self.best_peer_cell(row),
+                Column::VersusFloor => match row.kind {
+                    Kind::Cost => self
+                        .versus_best(Role::Floor, row.key)
+                        .map_or("—".into(), |v| ratio_text(v.ratio)),
+                    _ => "—".into(),
+                },
+                Column::NoInit => row
+                    .no_init
+                    .and_then(|key| self.spread(NO_INIT, key))
+                    .map_or("—".into(), |spread| figure(row, spread.median)),
             };
             out.push_str(&format!(" {text} |"));
         }
-        let no_init = row
-            .no_init
-            .and_then(|key| self.spread(NO_INIT, key))
-            .map_or("—".into(), |spread| figure(row, spread.median));
-        out.push_str(&format!(" {no_init} |"));
-        out.push_str(&format!(" {} |", self.best_peer_cell(row)));
-        let floor = match row.kind {
-            Kind::Cost => self
-                .versus_best(Role::Floor, row.key)
-                .map(|v| ratio_text(v.ratio)),
-            _ => None,
-        };
-        out.push_str(&format!(" {} |\n", floor.unwrap_or_else(|| "—".into())));
+        out.push('\n');
         out
+    }
+
+    /// An init's median over the rounds; for counts, with the lowest and
+    /// highest round.
+    fn figure_cell(&self, row: &Row, init: &Init) -> String {
+        match self.spread(&init.name, row.key) {
+            Some(spread) if row.kind == Kind::Count && spread.low < spread.high => format!(
+                "{} ({:.0}–{:.0})",
+                figure(row, spread.median),
+                spread.low,
+                spread.high
+            ),
+            Some(spread) => figure(row, spread.median),
+            None if init.path.is_none() => "missing".into(),
+            None if init.role == Role::Floor => "—".into(),
+            None => "failed".into(),
+        }
     }
 
     fn best_peer_cell(&self, row: &Row) -> String {
@@ -466,7 +499,7 @@ mod tests {
         assert_eq!((floor.ratio.low, floor.ratio.high), (2.0, 3.0));
         let table = results.markdown();
         assert!(
-            table.contains("| signal forwarding, µs (median) | 30.0 | 20.0 | 30.0 | 10.0 | — | 0.80 (0.50–2.00) (tini) | 2.00 (2.00–3.00) |"),
+            table.contains("| signal forwarding, µs (median) | 30.0 | 0.80 (0.50–2.00) (tini) | 2.00 (2.00–3.00) | 20.0 | 30.0 | 10.0 | — |"),
             "{table}"
         );
         assert!(table.contains("Each figure is the median of 3 rounds"));

@@ -38,8 +38,8 @@ pub fn progress(message: &str) {
 /// is not enough: each init then nearly always follows the same one, and
 /// the place decided more than the init. A second copy of foster put right
 /// after dumb-init beat the first copy in three runs out of three (by 9 to
-/// 15 % on all CPUs), as catatonit had in that place. Shuffled, every init follows
-/// every other alike. Deterministic, so that a run can be repeated.
+/// 15 % on all CPUs), as catatonit had in that place. Shuffled, every init
+/// follows every other alike. Deterministic, so that a run can be repeated.
 pub fn shuffled(count: usize, seed: u64) -> Vec<usize> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut next = move || {
@@ -62,9 +62,9 @@ pub fn millis(d: Duration) -> f64 {
 }
 
 impl Bench<'_> {
-    /// The inits that take part in `measure`, starting at `offset` and
-    /// wrapping around: rotating the start from round to round means no
-    /// init is always measured first, or always right after another.
+    /// The inits that take part in `measure` (the floor only where it
+    /// means something), starting at `offset` and wrapping around. The
+    /// measures then take them in a [`shuffled`] order.
     pub fn turns(&self, measure: Measure, offset: usize) -> Vec<&Init> {
         let taking_part: Vec<&Init> = self
             .inits
