@@ -86,6 +86,7 @@ fn run_benchmark(options: Options) {
         inits: &options.inits,
         rounds,
         plan: options.plan,
+        measures: &options.measures,
     };
     print!("{}", results.markdown());
     if let Some(file) = &options.json {

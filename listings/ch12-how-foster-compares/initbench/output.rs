@@ -7,7 +7,7 @@ use std::io::Write;
 use orphans::cli::fail;
 use serde_json::{json, Map, Value};
 
-use orphans::initbench::plan::{Init, Plan, Role};
+use orphans::initbench::plan::{Init, Measure, Plan, Role};
 use orphans::initbench::stats::{across_rounds, median, Figures, Spread, NO_INIT};
 
 /// How a row's figures compare.
@@ -113,11 +113,24 @@ enum Column<'a> {
     NoInit,
 }
 
-/// All rounds of one run, and the inits they measured.
+/// All rounds of one run, the inits and the measures.
 pub struct Results<'a> {
     pub inits: &'a [Init],
     pub rounds: Vec<Figures>,
     pub plan: Plan,
+    pub measures: &'a [Measure],
+}
+
+/// The measure a row's figure comes from.
+fn measure_of(key: &str) -> Measure {
+    match key.split('_').next() {
+        Some("startup") => Measure::Startup,
+        Some("idle") => Measure::Idle,
+        Some("steady" | "burst") => Measure::Reaping,
+        Some("forward") => Measure::Forwarding,
+        Some("sigterm") => Measure::Stopping,
+        _ => Measure::Size,
+    }
 }
 
 /// foster's figure over another init's, round by round.
@@ -195,7 +208,10 @@ impl Results<'_> {
         out.push('\n');
         out.push_str(&rule);
         out.push('\n');
-        for row in &ROWS {
+        for row in ROWS
+            .iter()
+            .filter(|row| self.measures.contains(&measure_of(row.key)))
+        {
             out.push_str(&self.markdown_row(row));
         }
         out.push('\n');
@@ -473,6 +489,7 @@ mod tests {
             inits,
             rounds,
             plan: QUICK,
+            measures: &[Measure::Forwarding],
         }
     }
 
@@ -503,6 +520,7 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("Each figure is the median of 3 rounds"));
+        assert!(!table.contains("startup"), "only the measures asked for");
         let document = results.json();
         assert_eq!(document["figures"]["foster"]["forward_median_us"], 30.0);
         assert_eq!(
