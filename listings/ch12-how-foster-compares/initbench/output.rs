@@ -308,13 +308,16 @@ impl Results<'_> {
             .collect();
         let mut out = format!(
             "Each figure is the median of {} rounds. In a round the inits take turns in a \
-             new random order for every run, and a figure is itself a median (p99: the 99th \
-             percentile) of {} signals, {} starts or {} stops. Zombie counts give the \
-             lowest and highest round in brackets.",
+             new random order for every run, a figure is itself a median (p99: the 99th \
+             percentile) of {} signals, {} starts or {} stops, and each init reaps {} \
+             orphans one after another and {} at once. Zombie counts give the lowest and \
+             highest round in brackets.",
             self.rounds.len(),
             self.plan.signals,
             self.plan.startup_runs,
-            self.plan.stops
+            self.plan.stops,
+            self.plan.orphans,
+            self.plan.burst
         );
         if !spreads.is_empty() {
             out.push_str(&format!(
