@@ -478,10 +478,17 @@ fn project_image() -> Option<String> {
 /// without a working bridge still runs such a container).
 fn foster_entrypoint(out: &std::path::Path) -> Vec<String> {
     let out = format!("{}:/out", out.display());
-    ["--network", "none", "-v", &out, "--entrypoint", "/bin/foster"]
-        .into_iter()
-        .map(String::from)
-        .collect()
+    [
+        "--network",
+        "none",
+        "-v",
+        &out,
+        "--entrypoint",
+        "/bin/foster",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Smoke test of the benchmark: its quickest form, foster alone. It checks
-//! that every figure is there and plausible; it never asserts speed.
+//! Smoke test of the benchmark: its quickest form, foster alone (with its
+//! second copy and the floor, which always come along). It checks that every
+//! figure is there and plausible; it never asserts that an init is fast.
 
 mod common;
 
@@ -15,20 +16,9 @@ fn quick_run_on_foster_reports_every_figure() {
     if skip_without_namespaces(CONTAINER) {
         return;
     }
-    let output = run(
-        INITBENCH,
-        &[
-            "--quick", "--only", "foster", "--foster", &FOSTER, "--json", "-",
-        ],
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json_start = stdout.find("\n{").expect("JSON after the table") + 1;
-    let document: Value = serde_json::from_str(&stdout[json_start..]).expect("valid JSON");
+    let (stdout, document) = bench_json(&[
+        "--quick", "--only", "foster", "--foster", &FOSTER, "--json", "-",
+    ]);
     let foster = &document["figures"]["foster"];
     for key in [
         "startup_overhead_ms",
@@ -65,10 +55,70 @@ fn quick_run_on_foster_reports_every_figure() {
         "foster reaped every orphan"
     );
     assert!(
-        stdout.contains("| measure | foster |"),
+        stdout
+            .contains("| measure | foster | foster ÷ best peer | foster ÷ floor | foster-again |"),
         "the markdown table is printed"
     );
     assert!(document["missing"].as_array().is_some_and(|m| m.is_empty()));
+    assert_eq!(document["rounds"], 3, "quick mode runs three rounds");
+    assert_eq!(document["per_round"].as_array().map(Vec::len), Some(3));
+    assert!(stdout.contains("Each figure is the median of 3 rounds"));
+}
+
+#[test]
+fn the_floor_is_measured_beside_foster() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    let (_, document) = bench_json(&[
+        "--quick",
+        "--rounds",
+        "1",
+        "--measures",
+        "forwarding,stopping",
+        "--only",
+        "foster",
+        "--foster",
+        &FOSTER,
+        "--json",
+        "-",
+    ]);
+    let figure = |init: &str, key: &str| {
+        document["figures"][init][key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{init} {key} missing: {}", document["figures"]))
+    };
+    // Both relays forward and exit on SIGTERM like an init.
+    for relay in ["relay-signalfd", "relay-sigwait"] {
+        assert!(figure(relay, "forward_median_us") > 0.0);
+        assert!(figure(relay, "sigterm_to_exit_ms") > 0.0);
+    }
+    // One hop is faster than two: a signal straight to the recorder beats
+    // the same signal through foster (the median of hundreds).
+    assert!(
+        figure("(none)", "direct_kill_median_us") < figure("foster", "forward_median_us"),
+        "{}",
+        document["figures"]
+    );
+    assert!(figure("foster-again", "forward_median_us") > 0.0);
+    assert!(document["foster_vs_floor"]["forward_median_us"]["median"].as_f64() > Some(0.0));
+    // Only the measures asked for.
+    assert!(document["figures"]["foster"].get("idle_rss_kib").is_none());
+}
+
+/// Runs initbench with `args` (which end in `--json -`): its stdout, and
+/// the JSON document printed after the table.
+fn bench_json(args: &[&str]) -> (String, Value) {
+    let output = run(INITBENCH, args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let json_start = stdout.find("\n{").expect("JSON after the table") + 1;
+    let document = serde_json::from_str(&stdout[json_start..]).expect("valid JSON");
+    (stdout, document)
 }
 
 #[test]
@@ -77,6 +127,10 @@ fn bad_arguments_are_refused() {
         &["--bogus"][..],
         &["--init", "nameonly"],
         &["--only", "nosuchinit"],
+        &["--rounds", "0"],
+        &["--measures", "startup,nosuch"],
+        &["relay", "signalfd"],
+        &["relay", "poll", "--", "true"],
     ] {
         let output = run(INITBENCH, args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");

@@ -26,6 +26,10 @@ pub mod image;
 /// mdBook's include directives, expanded for build.rs (which compiles
 /// this module on its own) and tested here.
 pub mod includes;
+/// Chapter 12: what the measures of `initbench` share (the files live with
+/// the benchmark, in the chapter's folder).
+#[path = "../ch12-how-foster-compares/initbench/shared/mod.rs"]
+pub mod initbench;
 /// Chapter 9: how workloads report what happened to them, and `docker stop`.
 pub mod journal;
 pub mod orphan;

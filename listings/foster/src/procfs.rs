@@ -124,6 +124,28 @@ fn parse_first_nspid(status: &[u8]) -> Option<i32> {
     value
 }
 
+/// The number that follows `KEY:` on a line of `/proc/PID/status` (proc(5)):
+/// `status_field(pid, "VmRSS")` is the resident memory in KiB,
+/// `status_field(pid, "voluntary_ctxt_switches")` a count. `key` is the name
+/// without its colon and must match a whole name. `None` when the process is
+/// gone, the line is missing, or its value does not start with a number.
+pub fn status_field(pid: i32, key: &str) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    parse_status_field(&status, key)
+}
+
+/// [`status_field`] on the text of a status file.
+fn parse_status_field(status: &str, key: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.split_once(':').filter(|(name, _)| *name == key))?
+        .1
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +186,20 @@ mod tests {
         let _ = child.kill();
         let _ = child.wait();
         assert!(!children(me).contains(&pid));
+    }
+
+    #[test]
+    fn status_fields_match_whole_names() {
+        let status = "Name:\tx\nVmRSS:\t  368 kB\nvoluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t2\n";
+        assert_eq!(parse_status_field(status, "VmRSS"), Some(368));
+        assert_eq!(
+            parse_status_field(status, "voluntary_ctxt_switches"),
+            Some(7)
+        );
+        assert_eq!(parse_status_field(status, "ctxt_switches"), None);
+        assert_eq!(parse_status_field(status, "Name"), None);
+        let me = std::process::id() as i32;
+        assert_eq!(status_field(me, "Pid"), Some(me as u64));
+        assert_eq!(status_field(i32::MAX, "Pid"), None);
     }
 }

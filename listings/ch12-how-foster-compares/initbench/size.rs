@@ -1,0 +1,22 @@
+//! The binary on disk: its size, and whether it can go into an image
+//! built `FROM scratch`.
+
+use orphans::image::has_interpreter;
+
+use orphans::initbench::bench::Bench;
+use orphans::initbench::plan::Measure;
+use orphans::initbench::stats::Figures;
+
+/// Binary size on disk, and whether the binary is static.
+pub fn size(bench: &Bench, figures: &mut Figures, round: usize) {
+    for init in bench.turns(Measure::Size, round) {
+        let Some(path) = &init.path else { continue };
+        if let Ok(bytes) = std::fs::read(path) {
+            figures.record(&init.name, "size_bytes", bytes.len() as f64);
+            // A static binary has no program interpreter (PT_INTERP).
+            if let Some(dynamic) = has_interpreter(&bytes) {
+                figures.record(&init.name, "static", f64::from(u8::from(!dynamic)));
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! The programs initbench runs inside the namespaces it measures, as hidden
+//! subcommands of its own binary, so that nothing else needs installing:
+//!
+//! - `initbench orphans steady|burst N`: the init's child, which makes
+//!   orphans and reports what the init did with them;
+//! - `initbench recorder`: the init's child, which stamps every signal it
+//!   reads;
+//! - `initbench relay signalfd|sigwait -- CMD`: the floor, an init that
+//!   does the least any init must (one wake-up, one read, one kill per
+//!   signal).
+
+use std::io::Write;
+use std::os::fd::{AsFd, OwnedFd};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use foster::procfs;
+use foster::status::shell_status;
+use nix::errno::Errno;
+use nix::sys::signal::{kill, SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{fork, pipe, read, ForkResult, Pid};
+use orphans::cli::{fail, usage_error};
+use orphans::initbench::bench::monotonic_ns;
+use orphans::process::exit_now;
+
+/// How to call the subcommands; they are run by the benchmark, not by hand.
+const USAGE: &str = "\
+usage: initbench orphans steady|burst N
+       initbench recorder
+       initbench relay signalfd|sigwait -- CMD [ARGS...]";
+
+/// What the orphan workload saw: the init's CPU time while it reaped
+/// `orphans` orphans, the most zombies at once, and the zombies left.
+#[derive(Debug, PartialEq)]
+pub struct OrphansReport {
+    pub cpu_ns: u64,
+    pub orphans: usize,
+    pub peak_zombies: usize,
+    pub zombies_left: usize,
+}
+
+impl OrphansReport {
+    pub fn cpu_us_per_orphan(&self) -> f64 {
+        self.cpu_ns as f64 / self.orphans.max(1) as f64 / 1e3
+    }
+}
+
+// ANCHOR: workload
+/// The orphan workload, run as the init's child inside the namespace:
+/// `initbench orphans steady|burst N`. Prints one line of `key=value`.
+pub fn orphans(args: Vec<String>) {
+    let (Some(mode), Some(count)) = (
+        args.first(),
+        args.get(1).and_then(|n| n.parse::<usize>().ok()),
+    ) else {
+        usage_error(
+            "initbench orphans",
+            &"expected steady|burst and a count",
+            USAGE,
+        )
+    };
+    let cpu_before = init_cpu_ns();
+    let mut peak = 0;
+    match mode.as_str() {
+        "steady" => {
+            for made in 0..count {
+                make_orphan(None);
+                if made % 64 == 0 {
+                    peak = peak.max(count_zombies());
+                }
+            }
+        }
+        "burst" => {
+            let (gate_rx, gate_tx) =
+                pipe().unwrap_or_else(|e| fail("initbench", 1, &format!("pipe: {e}")));
+            for _ in 0..count {
+                make_orphan(Some((&gate_rx, &gate_tx)));
+            }
+            drop(gate_tx); // every orphan's read now returns: they exit at once
+        }
+        other => usage_error(
+            "initbench orphans",
+            &format!("unknown mode '{other}'"),
+            USAGE,
+        ),
+    }
+    let left = wait_for_no_zombies(&mut peak);
+    let cpu = init_cpu_ns().saturating_sub(cpu_before);
+    println!("cpu_ns={cpu} orphans={count} peak_zombies={peak} zombies_left={left}");
+}
+
+/// Double fork: a middle process starts the orphan and exits at once, so
+/// the orphan is handed to PID 1. With a gate, the orphan first waits for
+/// the gate's write end to close.
+pub fn make_orphan(gate: Option<(&OwnedFd, &OwnedFd)>) {
+    // SAFETY: this workload is single-threaded; the middle process and the
+    // orphan only fork, close, read and _exit (all async-signal-safe).
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            // SAFETY: as above, in the middle process.
+            if let Ok(ForkResult::Child) = unsafe { fork() } {
+                if let Some((rx, tx)) = gate {
+                    // Close our copy of the write end, or EOF never comes.
+                    drop_write_end(tx);
+                    let _ = read(rx.as_fd(), &mut [0u8; 1]);
+                }
+                exit_now(0);
+            }
+            exit_now(0);
+        }
+        Ok(ForkResult::Parent { child }) => {
+            let _ = waitpid(child, None);
+        }
+        Err(e) => fail("initbench", 1, &format!("fork: {e}")),
+    }
+}
+// ANCHOR_END: workload
+
+/// Parses the orphan workload's one-line report `key=value key=value …`.
+pub fn parse_orphans_report(text: &str) -> Option<OrphansReport> {
+    let field = |key: &str| -> Option<u64> {
+        text.split_whitespace()
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(name, _)| *name == key)?
+            .1
+            .parse()
+            .ok()
+    };
+    Some(OrphansReport {
+        cpu_ns: field("cpu_ns")?,
+        orphans: field("orphans")? as usize,
+        peak_zombies: field("peak_zombies")? as usize,
+        zombies_left: field("zombies_left")? as usize,
+    })
+}
+
+/// Closes the write end of the gate in a forked orphan (its copy of the
+/// descriptor, inherited from the workload).
+fn drop_write_end(tx: &OwnedFd) {
+    use std::os::fd::AsRawFd;
+    let _ = nix::unistd::close(tx.as_raw_fd());
+}
+
+/// PID 1's time on the CPU so far, in nanoseconds: the first field of
+/// `/proc/1/schedstat` (sched_info, kernel/sched/stats.c).
+fn init_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/1/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Zombies in this namespace right now (state `Z` in `/proc/PID/stat`).
+fn count_zombies() -> usize {
+    procfs::pids()
+        .into_iter()
+        .filter(|pid| procfs::state(*pid) == Some('Z'))
+        .count()
+}
+
+/// Samples the zombie count until it is zero (or 10 s passed); returns how
+/// many were left, updating the peak seen.
+fn wait_for_no_zombies(peak: &mut usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let zombies = count_zombies();
+        *peak = (*peak).max(zombies);
+        if zombies == 0 || Instant::now() > deadline {
+            return zombies;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The signal recorder, run as the init's child: prints `ready`, then the
+/// CLOCK_MONOTONIC time (ns) at which it reads each SIGUSR1; exits on
+/// SIGTERM.
+pub fn recorder() {
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGUSR1);
+    mask.add(Signal::SIGTERM);
+    let signals = mask
+        .thread_block()
+        .and_then(|()| SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC))
+        .unwrap_or_else(|e| fail("initbench recorder", 1, &format!("signalfd: {e}")));
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "ready").and_then(|()| stdout.flush());
+    while let Ok(Some(info)) = signals.read_signal() {
+        let now = monotonic_ns();
+        if info.ssi_signo == Signal::SIGTERM as u32 {
+            return;
+        }
+        if writeln!(stdout, "{now}")
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// The floor: the least an init can do and still forward signals and reap.
+/// `initbench relay signalfd|sigwait -- CMD`: it blocks every signal and
+/// waits for the next one, either reading a signalfd(2) as foster does or
+/// in sigwait(3) as dumb-init does. Per signal: one wake-up, one system
+/// call that returns the signal, one kill(2) to the command; per SIGCHLD,
+/// waitpid(2) until no dead child is left. It exits with the command's
+/// status. No options, no messages, no grace: a yardstick, not an init to
+/// use. The command inherits the blocked mask (initbench's own workloads
+/// block what they read anyway).
+pub fn relay(args: Vec<String>) {
+    let (Some(how), Some("--")) = (args.first(), args.get(1).map(String::as_str)) else {
+        usage_error(
+            "initbench relay",
+            &"expected signalfd|sigwait -- CMD [ARGS...]",
+            USAGE,
+        )
+    };
+    let Some((program, rest)) = args[2..].split_first() else {
+        usage_error("initbench relay", &"no command after --", USAGE)
+    };
+    let all = SigSet::all();
+    let blocked = all.thread_block();
+    let next_signal: Box<dyn Fn() -> Option<i32>> = match how.as_str() {
+        "signalfd" => {
+            let fd = blocked
+                .and_then(|()| SignalFd::with_flags(&all, SfdFlags::SFD_CLOEXEC))
+                .unwrap_or_else(|e| fail("initbench relay", 1, &format!("signalfd: {e}")));
+            Box::new(move || Some(fd.read_signal().ok()??.ssi_signo as i32))
+        }
+        "sigwait" => {
+            blocked.unwrap_or_else(|e| fail("initbench relay", 1, &format!("sigprocmask: {e}")));
+            Box::new(move || all.wait().ok().map(|signal| signal as i32))
+        }
+        other => usage_error(
+            "initbench relay",
+            &format!("unknown way to wait '{other}'"),
+            USAGE,
+        ),
+    };
+    let child = match Command::new(program).args(rest).spawn() {
+        Ok(child) => Pid::from_raw(child.id() as i32),
+        Err(e) => fail("initbench relay", 127, &format!("{program}: {e}")),
+    };
+    loop {
+        let Some(number) = next_signal() else {
+            continue;
+        };
+        if number == Signal::SIGCHLD as i32 {
+            if let Some(code) = reap_until_none(child) {
+                exit_now(code);
+            }
+        } else if let Ok(signal) = Signal::try_from(number) {
+            let _ = kill(child, signal);
+        }
+    }
+}
+
+/// Reaps every dead child; the command's status if it was one of them.
+fn reap_until_none(command: Pid) -> Option<i32> {
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return None,
+            Ok(status) if status.pid() == Some(command) => return shell_status(status),
+            Ok(_) | Err(_) => continue,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_orphans_report_reads_back() {
+        let report = parse_orphans_report("cpu_ns=5000 orphans=10 peak_zombies=3 zombies_left=0\n");
+        assert_eq!(
+            report,
+            Some(OrphansReport {
+                cpu_ns: 5000,
+                orphans: 10,
+                peak_zombies: 3,
+                zombies_left: 0
+            })
+        );
+        assert_eq!(report.map(|r| r.cpu_us_per_orphan()), Some(0.5));
+        assert_eq!(parse_orphans_report("cpu_ns=5000 orphans=10"), None);
+    }
+}
