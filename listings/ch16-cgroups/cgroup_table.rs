@@ -164,6 +164,24 @@ fn pids_hierarchy() -> Result<Hierarchy, Missing> {
     ))
 }
 
+/// Whether this process may make a group below `hierarchy` (a user
+/// without root usually may not, unless a part of the tree was delegated
+/// to it): makes one and removes it at once.
+fn may_make_groups(hierarchy: &Path) -> Result<(), Missing> {
+    let made = Group::new(hierarchy);
+    match made {
+        Ok(group) => {
+            drop(group);
+            Ok(())
+        }
+        Err(why) => Err(Missing::new(
+            "a cgroup of its own",
+            why,
+            "run as root (or where systemd delegates a part of the tree to you)",
+        )),
+    }
+}
+
 /// Mount type, mount point and super options of one mountinfo line.
 fn mount_fields(line: &str) -> Option<(&str, &str, &str)> {
     let (before, after) = line.split_once(" - ")?;
@@ -283,7 +301,7 @@ fn pids_table() -> Result<Option<String>, String> {
     if let Err(m) = capability::namespaces() {
         return Ok(Some(m.line(experiment)));
     }
-    let hierarchy = match pids_hierarchy() {
+    let hierarchy = match pids_hierarchy().and_then(|h| may_make_groups(&h.dir).map(|()| h)) {
         Ok(hierarchy) => hierarchy,
         Err(m) => return Ok(Some(m.line(experiment))),
     };
@@ -481,6 +499,9 @@ fn kill_table() -> Result<Option<String>, String> {
         Err(m) => return Ok(Some(m.line(experiment))),
     };
     let hierarchy = v2.dir.clone();
+    if let Err(m) = may_make_groups(&hierarchy) {
+        return Ok(Some(m.line(experiment)));
+    }
     let probe = Group::new(&hierarchy)?;
     if !probe.dir.join("cgroup.kill").exists() {
         let m = Missing::new(
