@@ -467,8 +467,8 @@ fn find_program(name: &OsString, path: &OsString) -> PathBuf {
 /// the command line changing: the book's programs (name, size and time of
 /// each of cargo's binaries and examples), the machine (host name and
 /// kernel), the directory, the variables the programs read, and for the
-/// components the experiment uses, what they are (the Docker engine, the
-/// busybox, the peer inits, whether the musl target is there).
+/// components the experiment uses, what they are (the `docker` client and
+/// engine, the busybox, the peer inits, whether the musl target is there).
 struct Memory {
     file: PathBuf,
     key: String,
@@ -535,12 +535,9 @@ fn run_key(options: &Options) -> String {
     for file in ["/proc/sys/kernel/hostname", "/proc/sys/kernel/osrelease"] {
         add(&std::fs::read_to_string(file).unwrap_or_default());
     }
-    for variable in [
-        "PATH",
-        "ORPHANS_IMAGE_NAME",
-        "ORPHANS_BUSYBOX",
-        "DOCKER_HOST",
-    ] {
+    // Not $PATH: two terminals rarely agree on it, and the programs that
+    // matter are the book's (below) and the components' (their stamps).
+    for variable in ["ORPHANS_IMAGE_NAME", "ORPHANS_BUSYBOX", "DOCKER_HOST"] {
         add(&std::env::var(variable).unwrap_or_default());
     }
     for program in book_programs() {
@@ -556,11 +553,13 @@ fn run_key(options: &Options) -> String {
 fn component_stamp(component: Component) -> String {
     match component {
         Component::Docker | Component::Image => {
+            let client = capability::on_path("docker")
+                .map(|path| format!("{} {}", path.display(), file_stamp(&path)));
             let engine = orphans::docker::engine()
                 .map(|e| format!("{} {}", e.id, e.version))
                 .unwrap_or_default();
             let busybox = file_stamp(&orphans::image::busybox_path());
-            format!("engine {engine} busybox {busybox}")
+            format!("client {client:?} engine {engine} busybox {busybox}")
         }
         Component::Busybox => file_stamp(&orphans::image::busybox_path()),
         Component::PeerInits => capability::PEER_INITS
