@@ -395,10 +395,13 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
             other => return cli::other(other),
         }
     }
-    if options.table == Table::Docker && options.grace < Duration::from_secs(1) {
-        return Err("`docker stop` takes whole seconds: use --grace 1 or more".into());
+    match options.table {
+        // `docker stop -t` takes whole seconds (orphans::stop rounds).
+        Table::Docker if options.grace < Duration::from_secs(1) => {
+            Err("`docker stop` takes whole seconds: use --grace 1 or more".into())
+        }
+        _ => Ok(Request::Run(options)),
     }
-    Ok(Request::Run(options))
 }
 
 #[cfg(test)]
@@ -408,15 +411,14 @@ mod tests {
 
     #[test]
     fn a_table_and_a_grace() {
-        let o = options(parse, &[]);
-        assert_eq!(
-            (o.table, o.grace),
-            (Table::Namespaces, Duration::from_secs(2))
-        );
-        let o = options(parse, &["--traps", "--grace", "5"]);
-        assert_eq!((o.table, o.grace), (Table::Traps, Duration::from_secs(5)));
-        let o = options(parse, &["--docker", "--grace", "1"]);
-        assert_eq!((o.table, o.grace), (Table::Docker, Duration::from_secs(1)));
+        for (args, table, grace) in [
+            (&[][..], Table::Namespaces, 2),
+            (&["--traps", "--grace", "5"], Table::Traps, 5),
+            (&["--docker", "--grace", "1"], Table::Docker, 1),
+        ] {
+            let grace = Duration::from_secs(grace);
+            assert_eq!(options(parse, args), Options { table, grace }, "{args:?}");
+        }
         help_and_version(parse);
         for (args, reason) in [
             (&["--grace", "31"][..], "seconds"),

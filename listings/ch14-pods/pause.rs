@@ -119,10 +119,14 @@ mod tests {
 
     #[test]
     fn one_mode_at_most() {
-        assert_eq!(options(parse, &[]), Mode::Reap);
-        assert_eq!(options(parse, &["--no-reap"]), Mode::NoReap);
-        assert_eq!(options(parse, &["--auto-reap"]), Mode::AutoReap);
-        assert_eq!(options(parse, &["--no-reap", "--no-reap"]), Mode::NoReap);
+        for (args, mode) in [
+            (&[][..], Mode::Reap),
+            (&["--no-reap"], Mode::NoReap),
+            (&["--auto-reap"], Mode::AutoReap),
+            (&["--no-reap", "--no-reap"], Mode::NoReap),
+        ] {
+            assert_eq!(options(parse, args), mode, "{args:?}");
+        }
         help_and_version(parse);
         for (args, reason) in [
             (&["--no-reap", "--auto-reap"][..], "exclude each other"),
