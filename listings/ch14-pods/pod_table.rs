@@ -469,6 +469,8 @@ fn app_label(app: &AppKind) -> String {
     }
 }
 
+/// The options, then the experiment, then its rows: what follows the
+/// experiment is taken as rows, whatever it looks like.
 fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
     let mut engine = "docker";
@@ -506,6 +508,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     Err("no experiment given (orphans or stop)".into())
 }
 
+/// `orphans` or `stop`.
 fn experiment(word: &OsStr) -> Result<Experiment, String> {
     match word.to_str() {
         Some("orphans") => Ok(Experiment::Orphans),

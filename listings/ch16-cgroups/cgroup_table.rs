@@ -501,6 +501,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Table>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
 
     #[test]
     fn mountinfo_lines_give_type_point_and_options() {
@@ -519,7 +520,6 @@ mod tests {
 
     #[test]
     fn one_table_is_named() {
-        use orphans::cli::testing::{help_and_version, options, refusal};
         assert_eq!(options(parse, &["--pids"]), Table::Pids);
         assert_eq!(options(parse, &["--docker"]), Table::Docker);
         assert_eq!(options(parse, &["--pids", "--kill"]), Table::Kill);
