@@ -55,6 +55,40 @@ impl fmt::Display for Missing {
     }
 }
 
+/// Why a table tool printed no table: a component this machine lacks, or
+/// a measurement that went wrong. `?` makes one of either.
+#[derive(Debug, PartialEq)]
+pub enum NotShown {
+    /// The page shows [`Missing::line`] instead of the table.
+    Missing(Missing),
+    /// An error: the tool says it on stderr and exits with status 1.
+    Failed(String),
+}
+
+impl From<Missing> for NotShown {
+    fn from(missing: Missing) -> NotShown {
+        NotShown::Missing(missing)
+    }
+}
+
+impl From<String> for NotShown {
+    fn from(error: String) -> NotShown {
+        NotShown::Failed(error)
+    }
+}
+
+/// What a table tool does once it has tried to print the table of
+/// `experiment`: nothing more if it did; else it prints the one line of
+/// what is missing (on stdout, for the page), or says what went wrong (on
+/// stderr) and exits with status 1.
+pub fn finish(program: &str, experiment: &str, shown: Result<(), NotShown>) {
+    match shown {
+        Ok(()) => {}
+        Err(NotShown::Missing(missing)) => println!("{}", missing.line(experiment)),
+        Err(NotShown::Failed(error)) => orphans::cli::fail(program, 1, &error),
+    }
+}
+
 /// The first line of `text`, trimmed and at most 200 characters, so that a
 /// tool's error output can never flood a page.
 pub fn one_line(text: &str) -> String {
@@ -103,13 +137,18 @@ pub fn namespaces() -> Result<(), Missing> {
 
 /// A Docker engine that can run the book's containers.
 pub fn docker() -> Result<(), Missing> {
-    orphans::docker::engine_version().map(drop).map_err(|why| {
-        Missing::new(
-            "a Docker engine",
-            why,
-            "install Docker and start its daemon (apt-get install docker.io)",
-        )
-    })
+    orphans::docker::engine_version()
+        .map(drop)
+        .map_err(no_docker)
+}
+
+/// No Docker engine answers, for the reason `why`.
+pub fn no_docker(why: String) -> Missing {
+    Missing::new(
+        "a Docker engine",
+        why,
+        "install Docker and start its daemon (apt-get install docker.io)",
+    )
 }
 
 /// Debian's static busybox, the shell of the project's image.

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use nix::fcntl::{Flock, FlockArg};
+use orphans::capability::{self, Missing};
 use orphans::docker::{docker, docker_text};
 
 /// The image's name; its tag is the crate's version.
@@ -394,6 +395,23 @@ pub fn image_for_docker_rows() -> Result<Availability, String> {
     match orphans::docker::engine_version() {
         Ok(_) => ensure_image(Path::new(env!("CARGO_MANIFEST_DIR"))).map(Availability::Ready),
         Err(reason) => Ok(Availability::NoEngine(reason)),
+    }
+}
+
+/// For tables whose rows all run in Docker: the project's image, built if
+/// needed, or what this machine lacks for them (an engine, or an image it
+/// could build), as the one line a page shows.
+pub fn image_or_missing() -> Result<Image, Missing> {
+    capability::docker()?;
+    match image_for_docker_rows() {
+        Ok(Availability::Ready(image)) => Ok(image),
+        // The engine stopped answering since it was asked.
+        Ok(Availability::NoEngine(why)) => Err(capability::no_docker(why)),
+        Err(why) => Err(Missing::new(
+            "the project's image",
+            why,
+            "see `cargo run --bin orphans-image`",
+        )),
     }
 }
 
