@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::process::exit;
 
 use foster::log::{say, Log};
-use foster::options::{self, Options, Request, LICENSE, USAGE};
+use foster::options::{self, version, Options, Request, LICENSE, USAGE};
 use foster::procfs;
 use foster::reap::Reaper;
 use foster::shutdown::shut_down;
@@ -152,18 +152,6 @@ fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
 }
 // ANCHOR_END: setup
 
-// ANCHOR: version
-/// `foster version 0.1.0 - git.1a2b3c4`: tini's form, which Docker parses
-/// when foster is its `--init` (`docker info` shows what follows ` - git.`).
-/// build.rs finds the commit; `unknown` outside a git checkout.
-const VERSION: &str = concat!(
-    "foster version ",
-    env!("CARGO_PKG_VERSION"),
-    " - git.",
-    env!("FOSTER_COMMIT")
-);
-// ANCHOR_END: version
-
 // ANCHOR: sigpipe
 /// Rust's runtime sets SIGPIPE to "ignore" before `main` runs, and that
 /// would hide whether foster's parent had ignored it. The C library runs
@@ -184,7 +172,7 @@ fn command_line() -> Options {
     match options::parse(args, &|name| std::env::var_os(name)) {
         Ok(Request::Run(options)) => options,
         Ok(Request::Help) => print_and_exit(USAGE),
-        Ok(Request::Version) => print_and_exit(VERSION),
+        Ok(Request::Version) => print_and_exit(&version()),
         Ok(Request::License) => print_and_exit(LICENSE),
         Err(message) => {
             say(format_args!("{message}\n{USAGE}"));

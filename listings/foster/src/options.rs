@@ -48,6 +48,24 @@ a verbosity above 3 means 3. Anything else is a usage error.
 Exit status: CMD's; 2 for a usage error (tini exits 1); 126 when CMD
 cannot be run, 127 when it does not exist; 1 when foster cannot set up.";
 
+// ANCHOR: version
+/// `foster version 0.1.0 - git.1a2b3c4`: tini's form, which Docker parses
+/// when foster is its `--init` (`docker info` shows what follows ` - git.`).
+pub fn version() -> String {
+    format!(
+        "foster version {} - git.{COMMIT}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The commit foster was built from, which build.rs finds; `unknown`
+/// outside a git checkout (and where build.rs did not run).
+pub const COMMIT: &str = match option_env!("FOSTER_COMMIT") {
+    Some(commit) => commit,
+    None => "unknown",
+};
+// ANCHOR_END: version
+
 pub const LICENSE: &str =
     "foster is licensed under the MIT license or the Apache License 2.0, at your option.";
 
