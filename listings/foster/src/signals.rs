@@ -40,19 +40,16 @@ pub struct Signals {
 }
 
 impl Signals {
-    /// Blocks every signal, real-time signals included, and opens a
+    /// Blocks every signal, 1 to 64 ([`every_signal`]), and opens a
     /// signalfd for them. Must run before the command starts, so that not
     /// even its first SIGCHLD can be lost: a blocked signal stays pending
     /// until the signalfd is read, even one whose action is "ignore"
     /// (sig_ignored, kernel/signal.c, never drops a blocked signal).
     pub fn take_over() -> nix::Result<Signals> {
-        let every = SigSet::all();
         let mut original_mask = SigSet::empty();
-        sigprocmask(
-            SigmaskHow::SIG_SETMASK,
-            Some(&every),
-            Some(&mut original_mask),
-        )?;
+        sigprocmask(SigmaskHow::SIG_BLOCK, None, Some(&mut original_mask))?;
+        let every = every_signal();
+        block(&every)?;
         // A parent may have left SIGCHLD *ignored*, and that survives
         // execve(2). Then the kernel reaps foster's children itself and
         // their statuses are lost (wait(2), NOTES): foster would never
@@ -103,6 +100,41 @@ impl Signals {
             Err(_) => Some(Signal::SIGCHLD as i32),
         }
     }
+}
+
+/// Signals 1 to 64, every one the kernel has. `SigSet::all()`, which is
+/// sigfillset(3), leaves out the few that the C library keeps for itself
+/// (32 and 33 in glibc, 32 to 34 in musl), and glibc's sigprocmask(3) will
+/// not block those. But any process may send them, and their default
+/// action would end foster: so foster makes this set itself.
+fn every_signal() -> SigSet {
+    // SAFETY: sigset_t is plain data, for which zeros are valid; its first
+    // 64 bits stand for signals 1 to 64 (one bit each, whatever the word
+    // size, so all ones is every signal); nix takes any such set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        std::ptr::write_unaligned((&mut set as *mut libc::sigset_t).cast::<u64>(), u64::MAX);
+        SigSet::from_sigset_t_unchecked(set)
+    }
+}
+
+/// Adds `set` to the blocked signals with the system call itself,
+/// rt_sigprocmask(2), which blocks whatever it is given (but SIGKILL and
+/// SIGSTOP, silently).
+fn block(set: &SigSet) -> nix::Result<()> {
+    let kernel_set_size: libc::size_t = 8; // _NSIG / 8: 64 signals
+                                           // SAFETY: the kernel reads `kernel_set_size` bytes of `set`, which is
+                                           // larger, and writes nothing: there is no old set to fill.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_BLOCK,
+            set.as_ref() as *const libc::sigset_t,
+            std::ptr::null_mut::<libc::sigset_t>(),
+            kernel_set_size,
+        )
+    };
+    Errno::result(result).map(drop)
 }
 
 // ANCHOR: checked

@@ -66,6 +66,36 @@ fn signals_are_forwarded_and_the_status_is_the_commands() {
     }
 }
 
+/// The signals the C libraries keep for themselves (32 and 33 in glibc,
+/// 32 to 34 in musl) are left out of sigfillset(3); sent to an init that
+/// does not block them, their default action kills it. foster forwards
+/// them like any other. Whether the command then dies of one depends on
+/// whether it inherited it ignored (glibc's posix_spawn leaves 32 and 33
+/// ignored in the programs it starts), so either foster reports the
+/// command's death, 128+N, or the command lives on and a SIGTERM ends it;
+/// what may not happen is foster dying of N. Not PID 1, and with no
+/// `timeout` between the test and foster, so that its death would show.
+#[test]
+fn the_c_library_s_own_signals_do_not_end_foster() {
+    use std::os::unix::process::ExitStatusExt;
+    for number in [32, 33, 34] {
+        let mut command = Command::new(&*FOSTER);
+        command.args(["sh", "-c", "echo ready; exec sleep 30"]);
+        let mut session = Session::start_with(command);
+        session.signal(number);
+        let mut waited = 0;
+        while !session.has_finished() && waited < 50 {
+            std::thread::sleep(Duration::from_millis(10));
+            waited += 1;
+        }
+        session.signal_if_alive(libc::SIGTERM);
+        let status = session.finish_status();
+        assert_ne!(status.signal(), Some(number), "foster died of {number}");
+        let expected = [Some(128 + number), Some(128 + libc::SIGTERM)];
+        assert!(expected.contains(&status.code()), "{number}: {status:?}");
+    }
+}
+
 /// dumb-init forwards these; tini and foster before issue 13 died of
 /// them (or, for SIGSEGV and SIGBUS, had Rust's stack-overflow handler
 /// swallow the first one).
