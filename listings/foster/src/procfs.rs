@@ -74,6 +74,16 @@ pub fn is_own() -> Result<(), String> {
     }
 }
 
+/// How many times process `pid` has gone to sleep in the kernel and been
+/// woken up (`voluntary_ctxt_switches` in `/proc/PID/status`, proc(5)).
+pub fn voluntary_switches(pid: i32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|count| count.trim().parse().ok())
+}
+
 /// Every PID listed in this `/proc`: the processes of the PID namespace that
 /// mounted it.
 pub fn pids() -> Vec<i32> {
@@ -204,6 +214,7 @@ mod tests {
         assert!(pids().contains(&me));
         assert!(stat(me).is_some_and(|s| s.start_time > 0));
         assert_eq!(is_own(), Ok(()));
+        assert!(voluntary_switches(me).is_some());
     }
 
     #[test]

@@ -6,9 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{run, skip, text, As, Session, FOSTER};
-
-const PLACES: [As; 2] = [As::Pid1, As::Process];
+use common::{places, run, text, As, Session, FOSTER};
 
 /// Makes orphans until the file `stop` appears in `dir`, each one exiting
 /// 7 (`(exit 7 &)`: the subshell's background child outlives the subshell),
@@ -84,19 +82,15 @@ fn check_reaping_under_signals(place: As, warn: bool) {
 
 #[test]
 fn every_orphan_is_reaped_with_its_status_while_10000_signals_come() {
-    for place in PLACES {
-        if !skip(place) {
-            check_reaping_under_signals(place, true);
-        }
+    for place in places() {
+        check_reaping_under_signals(place, true);
     }
 }
 
 #[test]
 fn the_fast_path_leaves_no_zombie_while_10000_signals_come() {
-    for place in PLACES {
-        if !skip(place) {
-            check_reaping_under_signals(place, false);
-        }
+    for place in places() {
+        check_reaping_under_signals(place, false);
     }
 }
 

@@ -6,9 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{foster, skip, text, As, Session};
-
-const PLACES: [As; 2] = [As::Pid1, As::Process];
+use common::{foster, places, skip, text, As, Session};
 
 /// foster's SIGKILL phase lasts at most this long (shutdown::KILL_WAIT).
 const KILL_WAIT: Duration = Duration::from_secs(5);
@@ -68,19 +66,14 @@ fn check_grace_shutdown(place: As) {
 
 #[test]
 fn grace_then_sigkill_and_every_process_is_gone() {
-    for place in PLACES {
-        if !skip(place) {
-            check_grace_shutdown(place);
-        }
+    for place in places() {
+        check_grace_shutdown(place);
     }
 }
 
 #[test]
 fn grace_zero_exits_at_once_like_tini() {
-    for place in PLACES {
-        if skip(place) {
-            continue;
-        }
+    for place in places() {
         // The sleep's output goes elsewhere, so that the test reads
         // foster's to the end as soon as foster exits.
         let script = "sleep 30 >/dev/null 2>&1 & echo $!; exit 5";

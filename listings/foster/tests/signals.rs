@@ -8,9 +8,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{foster, skip, text, As, Session, FOSTER};
-
-const PLACES: [As; 2] = [As::Pid1, As::Process];
+use common::{foster, places, text, As, Session, FOSTER};
 
 /// A shell that prints the number of each signal in `numbers` it gets and
 /// exits 0 on SIGTERM.
@@ -59,10 +57,8 @@ fn signals_are_forwarded_and_the_status_is_the_commands() {
         SIGRTMIN() + 6,
         SIGRTMAX(),
     ];
-    for place in PLACES {
-        if !skip(place) {
-            check_forwarding(place, &[], &numbers);
-        }
+    for place in places() {
+        check_forwarding(place, &[], &numbers);
     }
 }
 
@@ -103,12 +99,10 @@ fn the_c_library_s_own_signals_do_not_end_foster() {
 fn synchronous_signals_sent_with_kill_are_forwarded() {
     use libc::*;
     let numbers = [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT];
-    for place in PLACES {
-        if !skip(place) {
-            // Twice each: the second SIGSEGV killed the old foster.
-            let twice: Vec<i32> = numbers.iter().flat_map(|&n| [n, n]).collect();
-            check_forwarding(place, &[], &twice);
-        }
+    for place in places() {
+        // Twice each: the second SIGSEGV killed the old foster.
+        let twice: Vec<i32> = numbers.iter().flat_map(|&n| [n, n]).collect();
+        check_forwarding(place, &[], &twice);
     }
 }
 
@@ -203,10 +197,7 @@ fn ignored_by_the_command(place: As, ignore_first: &[i32]) -> u64 {
 fn the_command_inherits_what_foster_s_parent_ignored() {
     use libc::*;
     let bit = |signal: i32| 1u64 << (signal - 1);
-    for place in PLACES {
-        if skip(place) {
-            continue;
-        }
+    for place in places() {
         assert_eq!(ignored_by_the_command(place, &[]), 0, "{place:?}");
         let inherited = [SIGHUP, SIGINT, SIGTTOU, SIGPIPE, 40];
         let mut given = inherited.to_vec();
@@ -369,21 +360,11 @@ while :; do sleep 0.05; done"#;
     let _ = script.wait();
 }
 
-/// How many times process `pid` has gone to sleep and been woken up
-/// (`voluntary_ctxt_switches` in `/proc/PID/status`, proc(5)).
-fn wake_ups(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
-        .and_then(|count| count.trim().parse().ok())
-        .expect("a voluntary_ctxt_switches line")
-}
-
 #[test]
 fn an_idle_foster_never_wakes_up() {
     let session = Session::start(As::Process, &["sh", "-c", "echo ready; exec sleep 3"]);
     std::thread::sleep(Duration::from_millis(200));
+    let wake_ups = |pid| foster::procfs::voluntary_switches(pid).expect("a status file");
     let before = wake_ups(session.foster);
     // tini would wake up once here: it polls with a one-second timeout.
     std::thread::sleep(Duration::from_millis(1500));

@@ -4,16 +4,11 @@
 
 mod common;
 
-use common::{run, skip, status_of, text, As, Session, FOSTER};
-
-const PLACES: [As; 2] = [As::Pid1, As::Process];
+use common::{places, run, status_of, text, As, Session, FOSTER};
 
 #[test]
 fn exit_codes_pass_through() {
-    for place in PLACES {
-        if skip(place) {
-            continue;
-        }
+    for place in places() {
         for code in [0, 3, 255] {
             assert_eq!(
                 status_of(place, &format!("exit {code}")),
@@ -30,10 +25,7 @@ fn exit_codes_pass_through() {
 fn death_by_a_signal_gives_128_plus_its_number() {
     let rtmin = libc::SIGRTMIN();
     let signals = [1, 2, 9, 10, 15, rtmin, rtmin + 6, 50, libc::SIGRTMAX()];
-    for place in PLACES {
-        if skip(place) {
-            continue;
-        }
+    for place in places() {
         for signal in signals {
             // `trap - N`: the shell's default action, even for signals a
             // shell would catch or ignore itself.
@@ -55,10 +47,7 @@ fn death_by_a_signal_gives_128_plus_its_number() {
 fn a_core_dump_is_still_128_plus_n() {
     let dir = std::env::temp_dir().join(format!("foster-core-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("make a directory");
-    for place in PLACES {
-        if skip(place) {
-            continue;
-        }
+    for place in places() {
         for signal in [libc::SIGQUIT, libc::SIGSEGV, libc::SIGABRT] {
             let script = format!(
                 "cd {}; ulimit -c unlimited; trap - {signal}; kill -s {signal} $$; sleep 5",
@@ -90,10 +79,7 @@ fn core_goes_to_a_file() -> bool {
 /// not ended, and foster goes on waiting for its real exit status.
 #[test]
 fn a_command_that_stops_and_continues_has_not_ended() {
-    for place in PLACES {
-        if skip(place) {
-            continue;
-        }
+    for place in places() {
         let script = "echo ready; read line; exit 6";
         let mut command = common::foster(place, &["sh", "-c", script]);
         command.stdin(std::process::Stdio::piped());

@@ -27,6 +27,14 @@ pub enum As {
     Process,
 }
 
+/// The places where this machine can run foster, PID 1 first: both, or,
+/// after [`skip`] has said why, only as an ordinary process.
+pub fn places() -> impl Iterator<Item = As> {
+    [As::Pid1, As::Process]
+        .into_iter()
+        .filter(|&place| !skip(place))
+}
+
 /// `foster ARGS...` as `place` says, bounded by [`LIMIT`].
 pub fn foster(place: As, args: &[&str]) -> Command {
     let mut command = Command::new("timeout");
@@ -99,16 +107,11 @@ pub fn comm(pid: u32) -> String {
 }
 
 /// The PID of the first child of `parent`, waiting up to five seconds for
-/// it to appear (`/proc/PID/task/PID/children`, proc(5)).
+/// it to appear.
 pub fn first_child_of(parent: u32) -> u32 {
-    let path = format!("/proc/{parent}/task/{parent}/children");
     for _ in 0..500 {
-        let children = std::fs::read_to_string(&path).unwrap_or_default();
-        if let Some(pid) = children
-            .split_whitespace()
-            .next()
-            .and_then(|p| p.parse().ok())
-        {
+        let first = foster::procfs::children(parent as i32).first().copied();
+        if let Some(pid) = first.and_then(|pid| u32::try_from(pid).ok()) {
             return pid;
         }
         std::thread::sleep(Duration::from_millis(10));
