@@ -26,9 +26,11 @@ pub struct Stat {
     /// The parent's PID (field 4).
     pub parent: i32,
     /// When the process started, in clock ticks after boot (field 22).
-    /// With the PID it names one process for good: a PID is reused only
-    /// after the kernel has cycled through all the others (alloc_pid,
-    /// kernel/pid.c), never within the same tick.
+    /// With the PID it tells one process from a later one with the same
+    /// number: the kernel hands out PIDs in turn (alloc_pid, kernel/pid.c),
+    /// so a PID comes back only after all the others have been used, which
+    /// within one tick (a hundredth of a second) would take a tiny
+    /// `pid_max` and a storm of forks.
     pub start_time: u64,
 }
 

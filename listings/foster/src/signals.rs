@@ -22,7 +22,7 @@ use std::os::fd::AsFd;
 /// it, it unblocks it and restores its default action first
 /// (force_sig_info_to_task, kernel/signal.c), and abort(3) unblocks
 /// SIGABRT before raising it.
-pub const SYNCHRONOUS: [Signal; 7] = [
+const SYNCHRONOUS: [Signal; 7] = [
     Signal::SIGSEGV,
     Signal::SIGBUS,
     Signal::SIGFPE,
@@ -122,9 +122,10 @@ fn every_signal() -> SigSet {
 /// rt_sigprocmask(2), which blocks whatever it is given (but SIGKILL and
 /// SIGSTOP, silently).
 fn block(set: &SigSet) -> nix::Result<()> {
-    let kernel_set_size: libc::size_t = 8; // _NSIG / 8: 64 signals
-                                           // SAFETY: the kernel reads `kernel_set_size` bytes of `set`, which is
-                                           // larger, and writes nothing: there is no old set to fill.
+    // The kernel's own set: 64 signals, 8 bytes (_NSIG / 8).
+    let kernel_set_size: libc::size_t = 8;
+    // SAFETY: the kernel reads `kernel_set_size` bytes of `set`, which is
+    // larger, and writes nothing: there is no old set to fill.
     let result = unsafe {
         libc::syscall(
             libc::SYS_rt_sigprocmask,

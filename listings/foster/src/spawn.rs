@@ -60,8 +60,9 @@ fn prepare_child(original_mask: &SigSet, terminal: Option<&OwnedFd>) -> io::Resu
         SigHandler::SigDfl
     };
     // SAFETY: SIG_DFL and SIG_IGN install no handler, so no Rust code can
-    // run in a signal context; sigaction(2) is async-signal-safe.
-    unsafe { signal(Signal::SIGPIPE, sigpipe) }?;
+    // run in a signal context; sigaction(2) is async-signal-safe. (It
+    // cannot fail for SIGPIPE; if it did, the command would still run.)
+    let _ = unsafe { signal(Signal::SIGPIPE, sigpipe) };
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(original_mask), None)?;
     Ok(())
 }
