@@ -7,10 +7,12 @@
 //! `cmdrun error` or raw `<!-- cmdrun` text is visible, and that the
 //! sidebar's links lead to pages that exist. It also types "subreaper" into
 //! the book's search box and expects results. One screenshot per chapter is
-//! saved under `target/screenshots/` for a person to look at.
+//! saved under `screenshots/` in cargo's target directory for a person to
+//! look at.
 //!
 //! The book: `ORPHANS_BOOK_DIR` if set (an already built book), otherwise
-//! this test runs `mdbook build` into `target/book-browser`. Without
+//! this test runs `mdbook build` into `book-browser/` in cargo's target
+//! directory. Without
 //! chromium, chromedriver or mdbook the test prints `skipped: <reason>`,
 //! unless `ORPHANS_REQUIRE_BROWSER=1` (CI sets it), which makes it fail.
 //!
@@ -37,8 +39,8 @@ fn every_chapter_renders_in_a_real_browser() {
     let Some(book) = built_book() else {
         return;
     };
-    let screenshots = Path::new(MANIFEST_DIR).join("target/screenshots");
-    std::fs::create_dir_all(&screenshots).expect("create target/screenshots");
+    let screenshots = orphans::workspace::target_dir().join("screenshots");
+    std::fs::create_dir_all(&screenshots).expect("create the screenshots' directory");
     let driver = Chromedriver::start(&tools.chromedriver);
     let session = Session::start(driver.port, &tools.chromium);
 
@@ -66,35 +68,16 @@ struct Tools {
 /// The tools, or `None` after printing `skipped: …` (see
 /// `common::skip_unless`) when one is missing.
 fn find_tools() -> Option<Tools> {
-    // Debian's /usr/bin/chromium is a shell wrapper; the browser itself is
-    // under /usr/lib/chromium.
-    let chromium = ["/usr/lib/chromium/chromium"]
-        .iter()
-        .map(|p| p.to_string())
-        .find(|p| Path::new(p).exists())
-        .or_else(|| on_path("chromium"));
-    let chromedriver = on_path("chromedriver");
-    let missing = match (&chromium, &chromedriver) {
-        (None, _) => Some("no chromium (apt-get install chromium)".to_string()),
-        (_, None) => Some("no chromedriver (apt-get install chromium-driver)".to_string()),
-        _ => None,
-    };
-    if common::skip_unless("ORPHANS_REQUIRE_BROWSER", missing) {
-        return None;
+    match orphans::capability::browser() {
+        Ok(found) => Some(Tools {
+            chromium: found.chromium.display().to_string(),
+            chromedriver: found.chromedriver.display().to_string(),
+        }),
+        Err(missing) => {
+            common::skip_unless("ORPHANS_REQUIRE_BROWSER", Some(missing.to_string()));
+            None
+        }
     }
-    Some(Tools {
-        chromium: chromium?,
-        chromedriver: chromedriver?,
-    })
-}
-
-fn on_path(program: &str) -> Option<String> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|dir| Path::new(dir).join(program))
-        .find(|path| path.is_file())
-        .map(|path| path.display().to_string())
 }
 
 /// `ORPHANS_BOOK_DIR`, or a fresh build of the book into
@@ -110,19 +93,21 @@ fn built_book() -> Option<PathBuf> {
         );
         return Some(dir);
     }
-    let Some(mdbook) = on_path("mdbook") else {
+    let Some(mdbook) = orphans::capability::on_path("mdbook") else {
         common::skip_unless(
             "ORPHANS_REQUIRE_BROWSER",
             Some("no mdbook to build the book (and no ORPHANS_BOOK_DIR)".into()),
         );
         return None;
     };
-    let dest = Path::new(MANIFEST_DIR).join("target/book-browser");
+    let dest = orphans::workspace::target_dir().join("book-browser");
     let _ = std::fs::remove_dir_all(&dest);
     // Every experiment of the book runs here; each is bounded by its own
     // timeouts, and the whole build by this one.
     let output = Command::new("timeout")
-        .args(["600", &mdbook, "build", "--dest-dir"])
+        .arg("600")
+        .arg(&mdbook)
+        .args(["build", "--dest-dir"])
         .arg(&dest)
         .current_dir(MANIFEST_DIR)
         .output()

@@ -56,6 +56,27 @@ fn through_the_host_proc_the_host_pids_show() {
 }
 
 #[test]
+fn without_the_host_proc_the_host_pids_are_unknown() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    // The namespace's own /proc numbers only its own processes: the probe
+    // must not report its inner PIDs (1, 2, 3) as the host's.
+    let rows = json_of(&run(CONTAINER, &[PROBE, "--format", "json"]));
+    for role in ["root", "child", "grandchild"] {
+        assert_eq!(
+            row(&rows, role)["host_pid"],
+            serde_json::Value::Null,
+            "{rows}"
+        );
+    }
+    let output = run(CONTAINER, &[PROBE, "--explain"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("| Root | 1 | 0 | - | ? | - |"), "{text}");
+    assert!(text.contains("--host-proc"), "{text}");
+}
+
+#[test]
 fn the_exit_status_of_the_command_is_forwarded() {
     if skip_without_namespaces(CONTAINER) {
         return;

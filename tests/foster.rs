@@ -84,13 +84,21 @@ fn project_image() -> Option<String> {
 }
 
 /// `docker run` arguments that make the image's static foster the
-/// entrypoint, with `out` shared as `/out`.
+/// entrypoint, with `out` shared as `/out`, and no network (an engine
+/// without a working bridge still runs such a container).
 fn foster_entrypoint(out: &std::path::Path) -> Vec<String> {
     let out = format!("{}:/out", out.display());
-    ["-v", &out, "--entrypoint", "/bin/foster"]
-        .into_iter()
-        .map(String::from)
-        .collect()
+    [
+        "--network",
+        "none",
+        "-v",
+        &out,
+        "--entrypoint",
+        "/bin/foster",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
 }
 
 #[test]

@@ -17,7 +17,9 @@ use nix::unistd::{fork, getpid, getppid, pipe, read, write, ForkResult};
 use orphans::cli::{self, fail, Request};
 use orphans::picture::html_block;
 use orphans::process::exit_now;
-use orphans::report::{picture, reading, render, Format, Record, Role, Row, RECORD_SIZE};
+use orphans::report::{
+    host_pids_visible, picture, reading, render, Format, Record, Role, Row, RECORD_SIZE,
+};
 
 const USAGE: &str = "\
 usage: probe [--format markdown|org|json] [--explain] [--picture]
@@ -102,6 +104,9 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
 /// The root: starts the child, collects the reports of the child and the
 /// grandchild, and reaps whoever became its child.
 fn run_probe(status_path: &CStr) -> Result<Vec<Row>, String> {
+    // Host PIDs are read only where this procfs can tell them; elsewhere
+    // they are unknown (0), never our own PIDs passed off as the host's.
+    let status_path = host_pids_visible(status_path).then_some(status_path);
     let (from_below, to_root) = pipe().map_err(|e| format!("pipe: {e}"))?;
     // SAFETY: the probe has a single thread, so the child gets a consistent
     // copy of memory; the child makes only async-signal-safe calls and
@@ -118,7 +123,7 @@ fn run_probe(status_path: &CStr) -> Result<Vec<Row>, String> {
         pid: getpid().as_raw(),
         ppid: getppid().as_raw(),
         ppid_at_birth: 0,
-        host_pid: first_nspid(status_path).unwrap_or(0),
+        host_pid: host_pid(status_path),
         timed_out: false,
     }];
     records.extend(receive_records(&from_below)?);
@@ -133,7 +138,7 @@ fn run_probe(status_path: &CStr) -> Result<Vec<Row>, String> {
 // ANCHOR: child
 /// The child: starts the grandchild, waits until the grandchild is ready to
 /// notice its death, reports, and exits. Never returns.
-fn be_child(to_root: OwnedFd, status_path: &CStr) -> ! {
+fn be_child(to_root: OwnedFd, status_path: Option<&CStr>) -> ! {
     let Ok((armed_rx, armed_tx)) = pipe() else {
         exit_now(1)
     };
@@ -166,7 +171,7 @@ fn be_child(to_root: OwnedFd, status_path: &CStr) -> ! {
 /// The grandchild: asks the kernel for a signal when its parent dies,
 /// tells the child it may go, waits for that signal, and reports who its
 /// parent is now. Never returns.
-fn be_grandchild(to_root: OwnedFd, armed_tx: OwnedFd, status_path: &CStr) -> ! {
+fn be_grandchild(to_root: OwnedFd, armed_tx: OwnedFd, status_path: Option<&CStr>) -> ! {
     let parent_at_birth = getppid().as_raw();
     // Block SIGUSR1 so it waits for us in the signalfd instead of killing us.
     let mut usr1 = SigSet::empty();
@@ -208,16 +213,29 @@ fn signal_arrives(waiter: &SignalFd) -> bool {
 
 /// Writes this process's record to the root: one write(2) of a fixed-size
 /// buffer, which allocates nothing.
-fn send(to_root: &OwnedFd, role: Role, ppid: i32, birth: i32, status: &CStr, timed_out: bool) {
+fn send(
+    to_root: &OwnedFd,
+    role: Role,
+    ppid: i32,
+    birth: i32,
+    status: Option<&CStr>,
+    timed_out: bool,
+) {
     let record = Record {
         role,
         pid: getpid().as_raw(),
         ppid,
         ppid_at_birth: birth,
-        host_pid: first_nspid(status).unwrap_or(0),
+        host_pid: host_pid(status),
         timed_out,
     };
     let _ = write(to_root, &record.to_bytes());
+}
+
+/// This process's host PID, read from the status file `status` (the first
+/// number of its `NSpid:` line); 0, unknown, without one. Async-signal-safe.
+fn host_pid(status: Option<&CStr>) -> i32 {
+    status.and_then(first_nspid).unwrap_or(0)
 }
 
 /// Reads records until every writer has closed the pipe, giving up when

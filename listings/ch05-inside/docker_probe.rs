@@ -2,27 +2,29 @@
 //! original note ran it, plus the host's view of the same processes.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use orphans::capability::{self, line_for};
 use orphans::cli::{self, fail, Request};
 use orphans::docker::{engine_version, run_watched};
 use orphans::image::{ensure_image, Image};
+use orphans::workspace::project_dir;
 
 const USAGE: &str = "\
 usage: docker-probe [--explain] [--or-say-why]
 
 Builds the image orphans:VERSION if needed (see orphans-image), then runs
-the probe as PID 1 of a container, as `docker run --rm -v DIR:/src IMAGE
-/src/probe` does, with the host's /proc mounted read-only at /host/proc so
-that the probe can report host PIDs. While the probe waits to start, asks
-the engine for the container's PID 1 as the host sees it (docker inspect).
+its static probe as PID 1 of a container, `docker run --rm --network none
+IMAGE probe`, with the host's /proc mounted read-only at /host/proc so that
+the probe can report host PIDs. While the probe waits to start, asks the
+engine for the container's PID 1 as the host sees it (docker inspect).
 Prints the command, the probe's table and that PID, in markdown.
 
   --explain      ask the probe to explain its table
-  --or-say-why   when no Docker engine answers or the image cannot be
-                 built, print one line that says why and exit 0 (what a
-                 book built without Docker needs); not when the
-                 environment has ORPHANS_REQUIRE_DOCKER=1
+  --or-say-why   when no Docker engine can run containers here, or busybox
+                 is missing for the image, print one line that says why and
+                 exit 0 (what a book built without Docker needs); not when
+                 the environment has ORPHANS_REQUIRE_DOCKER=1
   -V, --version  show the version
   -h, --help     show this help";
 
@@ -34,16 +36,18 @@ struct Options {
 
 fn main() {
     let options = cli::options_or_exit("docker-probe", USAGE, parse);
-    let project = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let ready = engine_version().and_then(|engine| Ok((engine, ensure_image(&project)?)));
-    let (engine, image) = match ready {
-        Ok(ready) => ready,
-        Err(why) if options.or_say_why && !docker_required() => {
-            println!("*Not run here: {why}; so this book shows no Docker table.*");
+    let project = project_dir();
+    let missing = capability::project_image();
+    if !missing.is_empty() {
+        let line = line_for("The probe under Docker", &missing);
+        if options.or_say_why && !docker_required() {
+            println!("{line}");
             return;
         }
-        Err(why) => fail("docker-probe", 1, &why),
-    };
+        fail("docker-probe", 1, &line);
+    }
+    let ready = engine_version().and_then(|engine| Ok((engine, ensure_image(&project)?)));
+    let (engine, image) = ready.unwrap_or_else(|why| fail("docker-probe", 1, &why));
     let report = run_probe_in_docker(&image, &project, options.explain)
         .unwrap_or_else(|e| fail("docker-probe", 1, &e));
     println!(
@@ -58,13 +62,13 @@ fn docker_required() -> bool {
     std::env::var("ORPHANS_REQUIRE_DOCKER").as_deref() == Ok("1")
 }
 
-/// Runs the static probe in the image and returns the markdown report. The
+/// Runs the image's static probe and returns the markdown report. The
 /// command line is shown relative to the project (`$PWD`, as a reader at the
 /// repository's root would type it), not with this machine's paths.
 fn run_probe_in_docker(image: &Image, project: &Path, explain: bool) -> Result<String, String> {
-    let src = format!("{}:/src:ro", image.binaries_dir.display());
-    let options = ["-v", &src, "-v", "/proc:/host/proc:ro"];
-    let mut probe = vec!["/src/probe", "--host-proc", "/host/proc"];
+    // The engine's host's /proc: the one place where host PIDs can be read.
+    let options = ["-v", "/proc:/host/proc:ro"];
+    let mut probe = vec!["probe", "--host-proc", "/host/proc"];
     if explain {
         probe.push("--explain");
     }

@@ -1,31 +1,32 @@
 //! Who is the parent of a Docker container's PID 1, seen from the host?
 //! Prints a markdown table, or one line saying why it could not look.
 
-use std::path::Path;
-
 use foster::procfs::{comm, parent_of, pids};
 use orphans::docker::{engine_version, Running};
-use orphans::image::ensure_image;
+use orphans::image::built_image;
 
 fn main() {
-    let version = match engine_version() {
-        Ok(version) => version,
-        Err(why) => {
-            println!("No Docker engine answered where this book was built ({why}), so this experiment did not run.");
+    // The image is the book's (chapter 5); this program only uses it, so
+    // that it can run on its own as a test of the chapter's code.
+    let image = match built_image() {
+        Ok(image) => image,
+        Err(missing) => {
+            println!("{}", missing.line("The look at a container from the host"));
             return;
         }
     };
-    if let Err(message) = look(&version) {
+    let looked = engine_version().and_then(|version| look(&version, &image));
+    if let Err(message) = looked {
         eprintln!("docker_parent: {message}");
         std::process::exit(1);
     }
 }
 
 // ANCHOR: look
-/// Starts a container that only sleeps, and walks up from its PID 1.
-fn look(version: &str) -> Result<(), String> {
-    let image = ensure_image(Path::new(env!("CARGO_MANIFEST_DIR")))?;
-    let container = Running::start(&image.reference, &["/bin/busybox", "sleep", "30"])?;
+/// Starts a container of `image` that only sleeps, and walks up from its
+/// PID 1.
+fn look(version: &str, image: &str) -> Result<(), String> {
+    let container = Running::start(image, &["/bin/busybox", "sleep", "30"])?;
     let pid1 = container.host_pid()?;
     let parent = parent_of(pid1).ok_or("the container's PID 1 has gone")?;
     let grandparent = parent_of(parent).ok_or("its parent has gone")?;

@@ -6,11 +6,11 @@ use std::ffi::OsString;
 use std::process::Command;
 
 use orphans::bounds;
+use orphans::capability;
 use orphans::cli::{self, fail, Request};
-use orphans::image::{image_for_docker_rows, Availability};
-use orphans::spawn::{
-    dying_with_us, namespaces_unavailable, path_with_siblings, row_argument, sibling, words,
-};
+use orphans::docker::RUN;
+use orphans::image::{is_docker_row, DockerRows};
+use orphans::spawn::{dying_with_us, path_with_siblings, row_argument, sibling, words};
 use serde_json::Value;
 
 const USAGE: &str = "\
@@ -25,7 +25,9 @@ PID 1. The book's programs are found first in $PATH.
 
 A PID1 whose first word is `docker` runs the rest (or `-`) in a real Docker
 container instead, of the book's image `orphans:VERSION` (see `orphans-image`:
-the book's programs built static, FROM scratch), built first if needed. Without a Docker engine such a row says so.
+the book's programs built static, FROM scratch), built first if needed.
+Where no Docker engine can run it, such a row is left out and one line
+under the table says why.
 
   -n N              orphans per row (default 5, at most 100)
   --settle SECONDS  how long PID 1 gets to reap them (default 0.5, at most 5)
@@ -43,39 +45,35 @@ struct Options {
 
 fn main() {
     let options = cli::options_or_exit("zombie-table", USAGE, parse);
-    if let Some(reason) = namespaces_unavailable() {
-        println!("*Not run here: {reason}.*");
+    if let Err(missing) = capability::namespaces() {
+        println!("{}", missing.line("This table"));
         return;
     }
-    println!(
-        "| PID 1 | orphans that exited | zombies left | the zombies' parent | a fork failed |"
-    );
-    println!("|---|---|---|---|---|");
-    let mut docker = None;
-    for row in &options.rows {
+    // The image is built once, before the first row, if a row needs it.
+    let docker =
+        DockerRows::for_rows(&options.rows).unwrap_or_else(|e| fail("zombie-table", 1, &e));
+    let rows: Vec<&String> = options.rows.iter().filter(|row| docker.runs(row)).collect();
+    if !rows.is_empty() {
+        println!(
+            "| PID 1 | orphans that exited | zombies left | the zombies' parent | a fork failed |"
+        );
+        println!("|---|---|---|---|---|");
+    }
+    for row in rows {
         let mut pid1 = words(row);
-        let command = if pid1[0] == "docker" {
-            pid1.remove(0);
-            // The image is built once, for the first `docker` row.
-            let availability = docker.get_or_insert_with(|| {
-                image_for_docker_rows().unwrap_or_else(|e| fail("zombie-table", 1, &e))
-            });
-            match availability {
-                Availability::Ready(image) => in_docker(&pid1, &image.reference, &options),
-                Availability::NoEngine(reason) => {
-                    println!(
-                        "| {} | not run here: {reason} | | | |",
-                        label(row, &options)
-                    );
-                    continue;
-                }
+        let command = match &docker.image {
+            Some(image) if is_docker_row(row) => {
+                pid1.remove(0);
+                in_docker(&pid1, image, &options)
             }
-        } else {
-            in_container(&pid1)
+            _ => in_container(&pid1),
         };
         let report = run_row(command, &options)
             .unwrap_or_else(|e| fail("zombie-table", 1, &format!("{row}: {e}")));
         println!("{}", table_row(&label(row, &options), &report));
+    }
+    if let Some(note) = docker.note() {
+        println!("\n{note}");
     }
 }
 
@@ -86,10 +84,10 @@ fn in_container(pid1: &[String]) -> Command {
     command
 }
 
-/// `docker run --rm [--pids-limit N] IMAGE PID1...`.
+/// `docker run --network none --rm [--pids-limit N] IMAGE PID1...`.
 fn in_docker(pid1: &[String], image: &str, options: &Options) -> Command {
     let mut command = Command::new("docker");
-    command.args(["run", "--rm"]);
+    command.args(RUN).arg("--rm");
     if let Some(limit) = options.pids_limit {
         command.args(["--pids-limit", &limit.to_string()]);
     }

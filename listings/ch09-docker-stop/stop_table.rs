@@ -5,9 +5,10 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use orphans::bounds;
+use orphans::capability;
 use orphans::cli::{self, fail, Request};
-use orphans::image::{image_for_docker_rows, Availability};
-use orphans::spawn::{namespaces_unavailable, row_argument, sibling, words};
+use orphans::image::{is_docker_row, DockerRows};
+use orphans::spawn::{row_argument, sibling, words};
 use orphans::stop::{docker_stop, stop, workers_in, Outcome, Plan};
 
 const USAGE: &str = "\
@@ -22,8 +23,8 @@ book's programs are found first in $PATH.
 A COMMAND whose first word is `docker` runs the rest in a real Docker
 container instead, stopped by `docker stop`. Its image is the book's
 `orphans:VERSION` (see `orphans-image`: the book's programs built static,
-FROM scratch), built first if needed. Without a Docker
-engine such a row says so and is not run.
+FROM scratch), built first if needed. Where no Docker engine
+can run it, such a row is left out and one line under the table says why.
 
   --grace SECONDS  time between SIGTERM and SIGKILL (default 2, at most 60)
   -V, --version    show the version
@@ -37,17 +38,21 @@ struct Options {
 
 fn main() {
     let options = cli::options_or_exit("stop-table", USAGE, parse);
-    if let Some(reason) = namespaces_unavailable() {
-        println!("*Not run here: {reason}.*");
+    if let Err(missing) = capability::namespaces() {
+        println!("{}", missing.line("This table"));
         return;
     }
-    println!("| PID 1 runs | processes | noted SIGTERM | gone after | PID 1's exit status |");
-    println!("|---|---|---|---|---|");
-    let mut docker = None;
-    for row in &options.rows {
+    // The image is built once, before the first row, if a row needs it.
+    let docker = DockerRows::for_rows(&options.rows).unwrap_or_else(|e| fail("stop-table", 1, &e));
+    let rows: Vec<&String> = options.rows.iter().filter(|row| docker.runs(row)).collect();
+    if !rows.is_empty() {
+        println!("| PID 1 runs | processes | noted SIGTERM | gone after | PID 1's exit status |");
+        println!("|---|---|---|---|---|");
+    }
+    for row in rows {
         let mut command: Vec<OsString> = words(row).into_iter().map(OsString::from).collect();
-        let in_docker = command[0] == "docker";
-        if in_docker {
+        let image = docker.image.as_ref().filter(|_| is_docker_row(row));
+        if image.is_some() {
             command.remove(0);
         }
         let plan = Plan {
@@ -56,24 +61,15 @@ fn main() {
             command,
             grace: options.grace,
         };
-        let outcome = if !in_docker {
-            stop(&plan)
-        } else {
-            // The image is built once, for the first `docker` row.
-            let availability = docker.get_or_insert_with(|| {
-                image_for_docker_rows().unwrap_or_else(|e| fail("stop-table", 1, &e))
-            });
-            let image = match availability {
-                Availability::Ready(image) => image.reference.clone(),
-                Availability::NoEngine(reason) => {
-                    println!("| `{row}` | not run here: {reason} | | | |");
-                    continue;
-                }
-            };
-            docker_stop(&image, &plan)
+        let outcome = match image {
+            Some(image) => docker_stop(image, &plan),
+            None => stop(&plan),
         };
         let outcome = outcome.unwrap_or_else(|e| fail("stop-table", 1, &format!("{row}: {e}")));
         println!("{}", table_row(row, &outcome, options.grace));
+    }
+    if let Some(note) = docker.note() {
+        println!("\n{note}");
     }
 }
 

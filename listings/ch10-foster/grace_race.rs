@@ -10,9 +10,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use orphans::capability::Missing;
 use orphans::docker::{docker, docker_text};
-use orphans::image::{image_for_docker_rows, Availability};
+use orphans::image::image_or_missing;
 
 /// One row: foster's grace, the command's own shutdown, `docker stop -t`,
 /// and how many times to run it (a tie is a race: run it more than once).
@@ -66,28 +65,15 @@ wait"#;
 
 fn main() {
     let experiment = "The race against docker stop";
-    if let Err(missing) = orphans::capability::docker() {
-        return println!("{}", missing.line(experiment));
-    }
-    let image = match image_for_docker_rows() {
-        Ok(Availability::Ready(image)) => image.reference,
-        Ok(Availability::NoEngine(why)) | Err(why) => {
-            return println!("{}", not_run(&why).line(experiment));
-        }
+    let image = match image_or_missing() {
+        Ok(image) => image.reference,
+        Err(missing) => return println!("{}", missing.line(experiment)),
     };
     println!("| foster's grace | the command's own shutdown | `docker stop -t` | `docker stop` took | exit status | who ended it |");
     println!("|---:|---:|---:|---:|---|---|");
     for race in &RACES {
         println!("{}", row(race, &image));
     }
-}
-
-fn not_run(why: &str) -> Missing {
-    Missing::new(
-        "the book's Docker image",
-        why,
-        "cargo run --bin orphans-image",
-    )
 }
 
 /// Runs `race` its number of rounds and formats its row: the stop times,

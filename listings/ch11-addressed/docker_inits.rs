@@ -10,18 +10,21 @@
 //!
 //! The image is the book's own `orphans:VERSION` (chapter 5): the book's
 //! programs built static, foster among them as `/bin/foster`, and busybox,
-//! `FROM scratch`.
+//! `FROM scratch`. The workload marks what happened with files inside the
+//! container (`/ready`, `/term`), which `docker diff` lists from outside:
+//! nothing is mounted, so the engine may be anywhere.
 
-use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use foster::procfs::{children, comm, state};
+use orphans::capability::line_for;
+use orphans::docker::{unique_container_name, RUN};
 use orphans::image::{image_for_docker_rows, Availability};
 
-const WORKLOAD: &str = r#"/bin/busybox setsid /bin/busybox sh -c 'trap "echo > /out/term; exit 0" TERM; while :; do /bin/busybox sleep 0.05; done' &
+const WORKLOAD: &str = r#"/bin/busybox setsid /bin/busybox sh -c 'trap "echo > /term; exit 0" TERM; while :; do /bin/busybox sleep 0.05; done' &
 for i in 1 2 3 4 5; do (/bin/busybox sleep 0.3 &); done
-echo > /out/ready
+echo > /ready
 exec /bin/busybox sleep 1000"#;
 
 /// One way of running the container.
@@ -36,9 +39,13 @@ struct Setup {
 fn main() {
     let image = match image_for_docker_rows() {
         Ok(Availability::Ready(image)) => image.reference,
-        Ok(Availability::NoEngine(reason)) | Err(reason) => {
-            println!("*The machine that built this book could not run this experiment: {reason}.*");
+        Ok(Availability::Unavailable(missing)) => {
+            println!("{}", line_for("The table of three ways", &missing));
             return;
+        }
+        Err(reason) => {
+            eprintln!("docker-inits: {reason}");
+            std::process::exit(1);
         }
     };
     let sh = |prefix: &[&str]| -> Vec<String> {
@@ -77,26 +84,14 @@ fn main() {
 
 /// Runs one setup and returns its table row.
 fn measure(setup: &Setup, image: &str) -> Result<String, String> {
-    let out = std::env::temp_dir().join(format!("orphans-ch11-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).map_err(|e| format!("mkdir: {e}"))?;
-    let name = format!("orphans-ch11-{}", std::process::id());
-    let mut args: Vec<String> = [
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "-v",
-        &format!("{}:/out", out.display()),
-    ]
-    .map(String::from)
-    .to_vec();
+    let name = unique_container_name("ch11");
+    let mut args: Vec<String> = RUN.map(String::from).to_vec();
+    args.extend(["-d", "--name", &name].map(String::from));
     args.extend(setup.options.iter().cloned());
     args.push(image.into());
     args.extend(setup.command.iter().cloned());
-    let result = observe(&name, &args, &out);
+    let result = observe(&name, &args);
     let _ = docker(&["rm", "-f", &name]);
-    let _ = std::fs::remove_dir_all(&out);
     let (pid1, zombies, stop_time, status, term) = result?;
     Ok(format!(
         "| {} | `{pid1}` | {zombies} | {:.1} s | {status} | {} |",
@@ -108,10 +103,10 @@ fn measure(setup: &Setup, image: &str) -> Result<String, String> {
 
 type Observation = (String, usize, Duration, String, bool);
 
-fn observe(name: &str, args: &[String], out: &Path) -> Result<Observation, String> {
+fn observe(name: &str, args: &[String]) -> Result<Observation, String> {
     let started = docker(&args.iter().map(String::as_str).collect::<Vec<_>>())?;
     drop(started);
-    wait_for(&out.join("ready"))?;
+    wait_for(name, "/ready")?;
     // The orphans exit 0.3 s after `ready`; give them, and their reaper, time.
     std::thread::sleep(Duration::from_millis(800));
     let pid = docker(&["inspect", "--format", "{{.State.Pid}}", name])?;
@@ -135,15 +130,29 @@ fn observe(name: &str, args: &[String], out: &Path) -> Result<Observation, Strin
     ])?)
     .trim()
     .to_string();
-    Ok((pid1, zombies, stop_time, status, out.join("term").exists()))
+    Ok((pid1, zombies, stop_time, status, added(name, "/term")))
 }
 
-fn wait_for(file: &Path) -> Result<(), String> {
-    for _ in 0..500 {
-        if file.exists() {
+/// Whether the file `path` has been made in container `name`: `docker diff`
+/// lists what changed in its file system (`A /path` for a file added),
+/// running or stopped.
+fn added(name: &str, path: &str) -> bool {
+    docker(&["diff", name])
+        .map(|output| {
+            text(&output)
+                .lines()
+                .any(|line| line.trim() == format!("A {path}"))
+        })
+        .unwrap_or(false)
+}
+
+fn wait_for(name: &str, path: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if added(name, path) {
             return Ok(());
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(20));
     }
     Err("the workload did not start within 5 s".into())
 }

@@ -4,10 +4,11 @@
 //! (package `busybox-static`) as `/bin/busybox`, `/bin/sh` and its other
 //! applets.
 //!
-//! The static builds go to their own target directory, `target/image`, so
-//! that they do not invalidate the everyday debug builds. The image is built
-//! again only when one of its files changed: its label
-//! [`INPUTS_LABEL`] holds a hash of everything that went into it.
+//! The static builds go to their own target directory, `image` inside
+//! cargo's (wherever `CARGO_TARGET_DIR` puts it), so that they do not
+//! invalidate the everyday debug builds. The image is built again only when
+//! one of its files changed: its label [`INPUTS_LABEL`] holds a hash of
+//! everything that went into it.
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read};
@@ -18,6 +19,7 @@ use std::process::{Command, Stdio};
 use nix::fcntl::{Flock, FlockArg};
 use orphans::capability::{self, Missing};
 use orphans::docker::{docker, docker_text};
+use orphans::workspace::Fnv64;
 
 /// The image's name; its tag is the crate's version.
 pub const IMAGE_NAME: &str = "orphans";
@@ -25,16 +27,29 @@ pub const IMAGE_NAME: &str = "orphans";
 pub const INPUTS_LABEL: &str = "org.orphans.inputs";
 /// Where Debian's `busybox-static` installs the static busybox.
 pub const BUSYBOX: &str = "/bin/busybox";
+/// The environment variable that names another static busybox.
+pub const BUSYBOX_VARIABLE: &str = "ORPHANS_BUSYBOX";
 
-/// `orphans:VERSION`, the image this crate's version builds. Two checkouts
-/// that share one engine (branches built side by side) can keep their
-/// images apart by setting `ORPHANS_IMAGE_NAME` to another name.
-pub fn image_reference() -> String {
-    let name = std::env::var("ORPHANS_IMAGE_NAME")
+/// The static busybox the image takes: `ORPHANS_BUSYBOX` if set (a
+/// distribution that installs it elsewhere), else [`BUSYBOX`].
+pub fn busybox_path() -> PathBuf {
+    std::env::var_os(BUSYBOX_VARIABLE)
+        .filter(|path| !path.is_empty())
+        .map_or_else(|| PathBuf::from(BUSYBOX), PathBuf::from)
+}
+
+/// `orphans`, or `ORPHANS_IMAGE_NAME`: two checkouts that share one engine
+/// (branches built side by side) keep their images apart that way.
+pub fn image_name() -> String {
+    std::env::var("ORPHANS_IMAGE_NAME")
         .ok()
         .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| IMAGE_NAME.to_string());
-    format!("{name}:{}", env!("CARGO_PKG_VERSION"))
+        .unwrap_or_else(|| IMAGE_NAME.to_string())
+}
+
+/// `orphans:VERSION`, the image this crate's version builds.
+pub fn image_reference() -> String {
+    format!("{}:{}", image_name(), env!("CARGO_PKG_VERSION"))
 }
 
 /// What [`ensure_image`] produced.
@@ -61,19 +76,14 @@ pub struct StaticTarget {
 /// image from them, unless an image with the same inputs exists already.
 /// Progress goes to stderr.
 pub fn ensure_image(project: &Path) -> Result<Image, String> {
-    let work = project.join("target").join("image");
+    let work = orphans::workspace::target_dir().join("image");
     fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
     // Tests and book chapters may ask for the image at the same time.
     let _lock = lock_file(&work.join(".lock"))?;
+    capability::busybox().map_err(|missing| missing.to_string())?;
+    let busybox = busybox_path();
     let target = static_target();
     let binaries = build_static_binaries(project, &work, &target)?;
-    let busybox = PathBuf::from(BUSYBOX);
-    if !busybox.exists() {
-        return Err(format!(
-            "no {BUSYBOX} for the image's shell: install Debian's busybox-static"
-        ));
-    }
-    require_static(&busybox, "install Debian's busybox-static")?;
     for binary in &binaries {
         require_static(binary, "check the target and flags above")?;
     }
@@ -108,26 +118,18 @@ fn lock_file(path: &Path) -> Result<Flock<File>, String> {
         .map_err(|(_, e)| format!("locking {}: {e}", path.display()))
 }
 
-/// musl links statically by default; when rustup does not have the musl
-/// target, glibc can link statically too with `+crt-static`.
+/// musl links statically by default; when the toolchain does not have the
+/// musl target, glibc can link statically too with `+crt-static`.
 pub fn static_target() -> StaticTarget {
-    let arch = std::env::consts::ARCH;
-    let musl = format!("{arch}-unknown-linux-musl");
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    if installed.lines().any(|line| line.trim() == musl) {
-        StaticTarget {
+    match capability::musl_target() {
+        Ok(musl) => StaticTarget {
             triple: musl,
             rustflags: None,
-        }
-    } else {
-        StaticTarget {
-            triple: format!("{arch}-unknown-linux-gnu"),
+        },
+        Err(_) => StaticTarget {
+            triple: format!("{}-unknown-linux-gnu", std::env::consts::ARCH),
             rustflags: Some("-C target-feature=+crt-static"),
-        }
+        },
     }
 }
 
@@ -204,7 +206,7 @@ fn executable_in(message: &str) -> Option<PathBuf> {
 /// Fails unless `path` is an ELF file without a program interpreter
 /// (`PT_INTERP`): a dynamic binary would not start in a scratch image, and
 /// its error, "no such file or directory", would name the wrong file.
-fn require_static(path: &Path, hint: &str) -> Result<(), String> {
+pub fn require_static(path: &Path, hint: &str) -> Result<(), String> {
     let mut head = Vec::new();
     File::open(path)
         .and_then(|file| file.take(64 * 1024).read_to_end(&mut head))
@@ -265,23 +267,7 @@ fn inputs_hash(dockerfile: &str, busybox: &Path, binaries: &[PathBuf]) -> Result
         hash.write(&(bytes.len() as u64).to_le_bytes());
         hash.write(&bytes);
     }
-    Ok(format!("{:016x}", hash.0))
-}
-
-/// The FNV-1a hash (a few lines, stable across Rust releases, unlike the
-/// standard library's `DefaultHasher`).
-struct Fnv64(u64);
-
-impl Fnv64 {
-    fn new() -> Fnv64 {
-        Fnv64(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
+    Ok(hash.hex())
 }
 
 /// The inputs label of the image `reference`, if there is such an image.
@@ -382,20 +368,114 @@ fn binaries_dir(binaries: &[PathBuf]) -> PathBuf {
 
 /// Whether a tool's `docker` rows can run here.
 pub enum Availability {
-    /// An engine answers and the project's image is up to date.
+    /// An engine runs containers and the project's image is up to date.
     Ready(Image),
-    /// No engine answers; the reason, for a line in the table.
-    NoEngine(String),
+    /// What is missing (the engine, busybox, or both), for one line under
+    /// the table.
+    Unavailable(Vec<Missing>),
 }
 
 /// For tools whose tables have `docker` rows: the project's image, built
-/// if needed, or why no engine can be used. `Err` when an engine answers
-/// but the image cannot be built.
+/// if needed, or what this machine lacks for it. `Err` when everything is
+/// there but the image cannot be built.
 pub fn image_for_docker_rows() -> Result<Availability, String> {
-    match orphans::docker::engine_version() {
-        Ok(_) => ensure_image(Path::new(env!("CARGO_MANIFEST_DIR"))).map(Availability::Ready),
-        Err(reason) => Ok(Availability::NoEngine(reason)),
+    let missing = capability::project_image();
+    if !missing.is_empty() {
+        return Ok(Availability::Unavailable(missing));
     }
+    ensure_image(&orphans::workspace::project_dir()).map(Availability::Ready)
+}
+
+/// What a table tool with `docker` rows (command lines whose first word is
+/// `docker`) can do with them here.
+pub struct DockerRows {
+    /// The project's image, when the rows can run.
+    pub image: Option<String>,
+    /// Otherwise what is missing, for one line under the table.
+    pub missing: Vec<Missing>,
+}
+
+/// Whether `row` (a command line) is one to run under Docker.
+pub fn is_docker_row(row: &str) -> bool {
+    row.split_whitespace().next() == Some("docker")
+}
+
+impl DockerRows {
+    /// Looks at `rows`: if one of them is a `docker` row, builds the image
+    /// (once) or finds out what is missing. `Err` when everything is there
+    /// but the image cannot be built.
+    pub fn for_rows(rows: &[String]) -> Result<DockerRows, String> {
+        let none_missing = DockerRows {
+            image: None,
+            missing: Vec::new(),
+        };
+        if !rows.iter().any(|row| is_docker_row(row)) {
+            return Ok(none_missing);
+        }
+        Ok(match image_for_docker_rows()? {
+            Availability::Ready(image) => DockerRows {
+                image: Some(image.reference),
+                ..none_missing
+            },
+            Availability::Unavailable(missing) => DockerRows {
+                missing,
+                ..none_missing
+            },
+        })
+    }
+
+    /// Whether `row` can run here.
+    pub fn runs(&self, row: &str) -> bool {
+        !is_docker_row(row) || self.image.is_some()
+    }
+
+    /// The one line that says why the `docker` rows are not in the table.
+    pub fn note(&self) -> Option<String> {
+        (!self.missing.is_empty())
+            .then(|| capability::line_for("The rows under Docker", &self.missing))
+    }
+}
+
+/// The project's image if it has been built already, without building it:
+/// for a chapter's block, which `cargo test` compiles and runs on its own
+/// (the book's build and the Docker tests build the image).
+pub fn built_image() -> Result<String, Missing> {
+    capability::docker()?;
+    let reference = image_reference();
+    match docker_text(&["image", "inspect", "--format", "{{.Id}}", &reference]) {
+        Ok(_) => Ok(reference),
+        Err(_) => Err(Missing::new(
+            "the project's image",
+            format!("{reference} has not been built yet"),
+            "cargo run --bin orphans-image",
+        )),
+    }
+}
+
+/// Builds foster as images use it: static (musl), size-optimised (the
+/// `foster` profile), into cargo's usual target directory. Returns the
+/// binary's path; cargo's progress goes to our stderr. `Err` says why not
+/// (no musl target, or the build failed).
+pub fn build_static_foster() -> Result<PathBuf, String> {
+    let triple = capability::musl_target().map_err(|missing| missing.to_string())?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["build", "-p", "foster", "--profile", "foster", "--target"])
+        .arg(&triple)
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(orphans::workspace::project_dir())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("cargo build -p foster for {triple} failed"));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(executable_in)
+        .find(|path| path.file_name().is_some_and(|name| name == "foster"))
+        .ok_or_else(|| "cargo built no foster binary".into())
 }
 
 /// For tables whose rows all run in Docker: the project's image, built if
@@ -405,8 +485,8 @@ pub fn image_or_missing() -> Result<Image, Missing> {
     capability::docker()?;
     match image_for_docker_rows() {
         Ok(Availability::Ready(image)) => Ok(image),
-        // The engine stopped answering since it was asked.
-        Ok(Availability::NoEngine(why)) => Err(capability::no_docker(why)),
+        // What the image needs besides the engine (busybox, say).
+        Ok(Availability::Unavailable(missing)) => Err(Missing::combined(&missing)),
         Err(why) => Err(Missing::new(
             "the project's image",
             why,
@@ -425,16 +505,6 @@ mod tests {
         let head = fs::read(me).expect("read it");
         assert!(has_interpreter(&head).is_some());
         assert_eq!(has_interpreter(b"#!/bin/sh\n"), None);
-    }
-
-    #[test]
-    fn the_hash_changes_with_any_byte() {
-        let (mut a, mut b) = (Fnv64::new(), Fnv64::new());
-        a.write(b"probe");
-        b.write(b"prob");
-        assert_ne!(a.0, b.0);
-        b.write(b"e");
-        assert_eq!(a.0, b.0);
     }
 
     #[test]

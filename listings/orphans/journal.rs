@@ -46,7 +46,12 @@ pub fn note(event: &str, name: &str) {
 /// Every entry of the journal at `path`, in the order they were written;
 /// empty when there is no such file yet.
 pub fn read(path: &Path) -> Vec<Entry> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    parse_all(&std::fs::read_to_string(path).unwrap_or_default())
+}
+
+/// Every entry of a journal's text, skipping lines that are not entries
+/// (the last one may be half written).
+pub fn parse_all(text: &str) -> Vec<Entry> {
     text.lines().filter_map(parse).collect()
 }
 

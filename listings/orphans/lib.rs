@@ -42,3 +42,5 @@ pub mod process;
 pub mod report;
 pub mod spawn;
 pub mod stop;
+/// Where the checkout, cargo's target directory and the book's caches are.
+pub mod workspace;

@@ -63,7 +63,8 @@ pub fn ready() -> Result<Ready, Missing> {
     capability::podman()?;
     let image = match image_for_docker_rows() {
         Ok(Availability::Ready(image)) => image,
-        Ok(Availability::NoEngine(why)) | Err(why) => {
+        Ok(Availability::Unavailable(missing)) => return Err(Missing::combined(&missing)),
+        Err(why) => {
             return Err(Missing::new(
                 "the project's image, which the book builds with Docker",
                 why,

@@ -1,7 +1,10 @@
 //! What the probe learns about its three processes, how those facts travel
 //! back to the root, and the tables it prints.
 
+use std::ffi::{CStr, OsStr};
 use std::fmt::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::str::FromStr;
 
 use orphans::picture::{Edge, Link, Node, Panel, State};
@@ -44,7 +47,8 @@ pub struct Record {
     pub ppid: i32,
     /// The grandchild's parent when it was born (the child); 0 for others.
     pub ppid_at_birth: i32,
-    /// PID in the namespace that mounted the procfs read; 0 if unknown.
+    /// PID in the namespace that mounted the procfs read (the host's, see
+    /// [`host_pids_visible`]); 0 if unknown.
     pub host_pid: i32,
     /// True when the grandchild gave up waiting to be reparented.
     pub timed_out: bool,
@@ -54,6 +58,37 @@ pub struct Record {
 /// up to PIPE_BUF bytes are atomic (pipe(7)), so records never interleave.
 pub const RECORD_SIZE: usize = 6 * 4;
 // ANCHOR_END: record
+
+/// What `readlink /proc/self/ns/pid` shows in the host's PID namespace, the
+/// first one: its inode number is a constant of the kernel
+/// (`PROC_PID_INIT_INO`, include/linux/proc_ns.h).
+pub const HOST_PID_NAMESPACE: &str = "pid:[4026531836]";
+
+/// Whether the PIDs that the status file `status` (a `/proc/self/status`)
+/// gives are host PIDs. They are outside any container, where our PIDs are
+/// the host's; and through a procfs of an outer namespace (`--host-proc`),
+/// whose `NSpid:` line then lists more than one number, the outer one
+/// first (proc(5)). Inside a container with only its own `/proc`, nothing
+/// tells the host's numbers: they are unknown.
+pub fn host_pids_visible(status: &CStr) -> bool {
+    let in_host_namespace = std::fs::read_link("/proc/self/ns/pid")
+        .is_ok_and(|namespace| namespace.as_os_str() == HOST_PID_NAMESPACE);
+    let status = Path::new(OsStr::from_bytes(status.to_bytes()));
+    let numbers = std::fs::read_to_string(status)
+        .ok()
+        .and_then(|text| nspid_count(&text))
+        .unwrap_or(0);
+    in_host_namespace || numbers > 1
+}
+
+/// How many PIDs the `NSpid:` line of a status file lists: one per PID
+/// namespace from the procfs's down to the process's own.
+fn nspid_count(status: &str) -> Option<usize> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("NSpid:"))
+        .map(|pids| pids.split_whitespace().count())
+}
 
 impl Record {
     /// Encodes the record for the pipe, without allocating.
@@ -184,7 +219,8 @@ fn render_table(rows: &[Row], separator: &str) -> String {
             row.pid.to_string(),
             row.ppid.to_string(),
             row.parent_comm.clone().unwrap_or_else(|| "-".into()),
-            optional(row.host_pid),
+            row.host_pid
+                .map_or_else(|| "?".into(), |pid| pid.to_string()),
             optional(row.ppid_at_birth),
         ];
         let _ = writeln!(out, "| {} |", cells.join(" | "));
@@ -247,11 +283,24 @@ pub fn reading(rows: &[Row]) -> Option<String> {
     };
     Some(format!(
         "The grandchild (PID {}) was born to the child (PID {}). When the child exited, \
-         the kernel handed the grandchild to PID {adopter}, `{name}`. {why}.{}\n",
+         the kernel handed the grandchild to PID {adopter}, `{name}`. {why}.{}{}\n",
         grandchild.pid,
         child.pid,
-        outside_view(root)
+        outside_view(root),
+        unknown_host_pids(root)
     ))
+}
+
+/// For a run whose host PIDs are unknown: why (`?` in the table), and how
+/// to see them.
+fn unknown_host_pids(root: &Row) -> &'static str {
+    if root.host_pid.is_some() {
+        return "";
+    }
+    " The host PIDs read `?`: this `/proc` belongs to the probe's own PID namespace, which \
+     numbers only its own processes. To see them, give the probe a procfs of the host: \
+     `container --host-proc DIR probe --host-proc DIR`, or \
+     `docker run -v /proc:/host/proc:ro IMAGE probe --host-proc /host/proc`."
 }
 
 /// For a root that is PID 1 of a namespace and knows its PID outside: the
@@ -390,6 +439,36 @@ mod tests {
             ("systemd", State::Adopter)
         );
         assert!(picture(&rows((500, 400), 501, (1, "systemd"))[..2]).is_none());
+    }
+
+    #[test]
+    fn an_unknown_host_pid_is_a_question_mark_and_null() {
+        let mut rows = rows((1, 0), 7, (1, "probe"));
+        rows[0].host_pid = Some(4242);
+        let table = render(&rows, Format::Markdown);
+        assert!(
+            table.contains("| Root | 1 | 0 | sh | 4242 | - |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| Child | 7 | 1 | probe | ? | - |"),
+            "{table}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&rows, Format::Json)).expect("JSON");
+        assert_eq!(json[1]["host_pid"], serde_json::Value::Null);
+        assert!(!reading(&rows).expect("a reading").contains("--host-proc"));
+        rows[0].host_pid = None;
+        assert!(reading(&rows)
+            .expect("a reading")
+            .contains("--host-proc DIR"));
+    }
+
+    #[test]
+    fn the_nspid_line_counts_the_namespaces() {
+        assert_eq!(nspid_count("Name:\tx\nNSpid:\t4822\t7\t1\n"), Some(3));
+        assert_eq!(nspid_count("Name:\tx\nNSpid:\t1\n"), Some(1));
+        assert_eq!(nspid_count("Name:\tx\n"), None);
     }
 
     #[test]

@@ -76,17 +76,3 @@ pub fn shell_code(status: std::process::ExitStatus) -> i32 {
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
-
-/// Why this machine cannot create PID namespaces, if it cannot: runs the
-/// book's `container` with `true` and returns what it said.
-pub fn namespaces_unavailable() -> Option<String> {
-    let output = Command::new(sibling("container")).arg("true").output();
-    match output {
-        Ok(output) if output.status.success() => None,
-        Ok(output) => Some(format!(
-            "this machine cannot create PID namespaces ({})",
-            String::from_utf8_lossy(&output.stderr).trim()
-        )),
-        Err(e) => Some(format!("cannot run `container` ({e})")),
-    }
-}

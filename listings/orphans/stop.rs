@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use foster::procfs::comm;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use orphans::journal;
+use orphans::docker::RUN;
+use orphans::journal::{self, Entry};
 use orphans::spawn::{dying_with_us, path_with_siblings, shell_code};
 
 /// How a stop is done.
@@ -75,9 +76,12 @@ pub fn stop(plan: &Plan) -> Result<Outcome, String> {
         .spawn()
         .map_err(|e| format!("cannot run {}: {e}", plan.container.display()))?;
     let container_pid = container.id() as i32;
-    let found = wait_until_ready(&mut container, &journal.path, plan.ready, || {
-        pid1_of_container(container_pid)
-    });
+    let found = wait_until_ready(
+        &mut container,
+        plan.ready,
+        || journal::read(&journal.path),
+        || pid1_of_container(container_pid),
+    );
     let pid1 = match found {
         Ok(pid1) => pid1,
         Err(e) => {
@@ -114,44 +118,68 @@ pub fn stop(plan: &Plan) -> Result<Outcome, String> {
 // ANCHOR: docker
 /// The same stop done by a real Docker engine: `plan.command` runs in a
 /// container of `image`, and `docker stop -t GRACE` stops it (the grace
-/// rounded to whole seconds, all that `docker stop` takes). The journal's
-/// directory is mounted into the container.
+/// rounded to whole seconds, all that `docker stop` takes). The journal is
+/// a file inside the container, read with `docker exec` while it runs and
+/// copied out with `docker cp` once it has stopped: nothing is mounted.
 pub fn docker_stop(image: &str, plan: &Plan) -> Result<Outcome, String> {
     let journal = Journal::new()?;
-    let name = journal.name();
+    let name = orphans::docker::unique_container_name("stop");
     let mut run = dying_with_us(&mut Command::new("docker"))
-        .args(["run", "--rm", "--name", &name, "--volume"])
-        .arg(format!("{}:/journal", journal.dir.display()))
-        .arg("--env")
-        .arg(format!("{}=/journal/journal", journal::VARIABLE))
+        .args(RUN)
+        .args(["--name", &name, "--env"])
+        .arg(format!("{}={IN_CONTAINER}", journal::VARIABLE))
         .arg(image)
         .args(&plan.command)
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot run docker: {e}"))?;
-    let found = wait_until_ready(&mut run, &journal.path, plan.ready, || docker_pid1(&name));
-    let pid1 = match found {
-        Ok(pid1) => pid1,
-        Err(e) => {
-            let _ = Command::new("docker")
-                .args(["rm", "--force", &name])
-                .output();
-            let _ = run.wait();
-            return Err(e);
-        }
-    };
+    let result = stop_in_docker(&name, &mut run, plan, &journal);
+    let _ = Command::new("docker")
+        .args(["rm", "--force", &name])
+        .output();
+    let _ = run.wait();
+    result
+}
+
+/// Where the workloads in the container keep their journal.
+const IN_CONTAINER: &str = "/journal";
+
+fn stop_in_docker(
+    name: &str,
+    run: &mut Child,
+    plan: &Plan,
+    journal: &Journal,
+) -> Result<Outcome, String> {
+    let pid1 = wait_until_ready(
+        run,
+        plan.ready,
+        || journal_in_container(name),
+        || docker_pid1(name),
+    )?;
     let running = namespace_processes(pid1);
     let grace = plan.grace.as_secs_f64().round() as u64;
     let sigterm_sent = Instant::now();
     // `docker stop` returns once the container has stopped.
     let stopped = Command::new("docker")
-        .args(["stop", "-t", &grace.to_string(), &name])
+        .args(["stop", "-t", &grace.to_string(), name])
         .output();
     let took = sigterm_sent.elapsed();
     stopped.map_err(|e| format!("docker stop: {e}"))?;
     // `docker run` exits with the status of the container's PID 1.
-    let status = wait_until(&mut run, Instant::now() + START_PATIENCE)
+    let status = wait_until(run, Instant::now() + START_PATIENCE)
         .ok_or("docker run did not end after docker stop")?;
+    let copied = Command::new("docker")
+        .arg("cp")
+        .arg(format!("{name}:{IN_CONTAINER}"))
+        .arg(&journal.path)
+        .output()
+        .map_err(|e| format!("docker cp: {e}"))?;
+    if !copied.status.success() {
+        return Err(format!(
+            "docker cp of the journal: {}",
+            String::from_utf8_lossy(&copied.stderr).trim()
+        ));
+    }
     Ok(Outcome {
         running,
         heard_sigterm: journal.entries("sigterm"),
@@ -163,6 +191,17 @@ pub fn docker_stop(image: &str, plan: &Plan) -> Result<Outcome, String> {
     })
 }
 // ANCHOR_END: docker
+
+/// The journal inside the running container `name`, as far as it has been
+/// written (empty before the first line, or before the container runs).
+fn journal_in_container(name: &str) -> Vec<Entry> {
+    Command::new("docker")
+        .args(["exec", name, "cat", IN_CONTAINER])
+        .stderr(Stdio::null())
+        .output()
+        .map(|output| journal::parse_all(&String::from_utf8_lossy(&output.stdout)))
+        .unwrap_or_default()
+}
 
 /// The host PID of the PID 1 of the running container `name`.
 fn docker_pid1(name: &str) -> Option<i32> {
@@ -186,13 +225,14 @@ pub fn workers_in(command: &[OsString]) -> usize {
         .count()
 }
 
-/// Waits until `ready` processes have said in the journal that they are
-/// ready, and `find_pid1` names PID 1 (as we see it, from outside). Fails
-/// if `starter` (the process that runs the namespace) ends first.
+/// Waits until `ready` processes have said in the journal (as
+/// `read_journal` reads it) that they are ready, and `find_pid1` names
+/// PID 1 (as we see it, from outside). Fails if `starter` (the process that
+/// runs the namespace) ends first.
 fn wait_until_ready(
     starter: &mut Child,
-    journal: &Path,
     ready: usize,
+    read_journal: impl Fn() -> Vec<Entry>,
     find_pid1: impl Fn() -> Option<i32>,
 ) -> Result<Pid, String> {
     let deadline = Instant::now() + START_PATIENCE;
@@ -202,10 +242,7 @@ fn wait_until_ready(
                 "the workload ended before it was stopped ({status})"
             ));
         }
-        let ready_count = journal::read(journal)
-            .iter()
-            .filter(|e| e.event == "ready")
-            .count();
+        let ready_count = read_journal().iter().filter(|e| e.event == "ready").count();
         if let Some(pid1) = (ready_count >= ready).then(&find_pid1).flatten() {
             return Ok(Pid::from_raw(pid1));
         }
@@ -285,13 +322,6 @@ impl Journal {
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let path = dir.join("journal");
         Ok(Journal { dir, path })
-    }
-
-    /// A name for things that belong to this stop: `orphans-stop-PID-N`.
-    fn name(&self) -> String {
-        self.dir
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     }
 
     /// (name, PID) of every entry for `event`.

@@ -4,6 +4,7 @@
 
 use std::process::{Command, Output};
 
+use orphans::capability::{self, Missing};
 use serde_json::Value;
 
 /// Runs `program` with `args` and returns its output, panicking with a
@@ -54,26 +55,34 @@ pub fn skip_unless(require: &str, missing: Option<String>) -> bool {
     true
 }
 
-/// True (after printing `skipped: …`) when this machine cannot make PID
-/// namespaces; see [`skip_unless`] and `ORPHANS_REQUIRE_NAMESPACES`.
-pub fn skip_without_namespaces(container: &str) -> bool {
-    let output = run(container, &["true"]);
-    let missing = (!output.status.success()).then(|| {
-        format!(
-            "no PID namespaces here ({})",
-            String::from_utf8_lossy(&output.stderr).trim()
-        )
-    });
-    skip_unless("ORPHANS_REQUIRE_NAMESPACES", missing)
+/// Like [`skip_unless`], for a check of `orphans::capability`: its
+/// [`Missing`] is the reason.
+pub fn skip_without(require: &str, check: Result<(), Missing>) -> bool {
+    skip_unless(require, check.err().map(|missing| missing.to_string()))
 }
 
-/// True (after printing `skipped: …`) when no Docker engine answers; see
+/// True (after printing `skipped: …`) when this machine cannot make PID
+/// namespaces, as `container` (at the given path) finds out; see
+/// [`skip_unless`] and `ORPHANS_REQUIRE_NAMESPACES`.
+pub fn skip_without_namespaces(container: &str) -> bool {
+    skip_without(
+        "ORPHANS_REQUIRE_NAMESPACES",
+        capability::namespaces_with(std::path::Path::new(container)),
+    )
+}
+
+/// True (after printing `skipped: …`) unless a Docker engine here can run
+/// the project's image: it runs containers (`docker run --network none`
+/// of a one-file image works, `capability::docker`), and the image can be
+/// built (a static busybox). Every Docker test uses that image. See
 /// [`skip_unless`] and `ORPHANS_REQUIRE_DOCKER`.
 pub fn skip_without_docker() -> bool {
-    skip_unless(
-        "ORPHANS_REQUIRE_DOCKER",
-        orphans::docker::engine_version().err(),
-    )
+    let missing = capability::project_image();
+    let reason = (!missing.is_empty()).then(|| {
+        let parts: Vec<String> = missing.iter().map(Missing::to_string).collect();
+        parts.join("; and ")
+    });
+    skip_unless("ORPHANS_REQUIRE_DOCKER", reason)
 }
 
 /// The PID of the first child of `parent`, waiting up to five seconds for
