@@ -84,13 +84,21 @@ fn project_image() -> Option<String> {
 }
 
 /// `docker run` arguments that make the image's static foster the
-/// entrypoint, with `out` shared as `/out`.
+/// entrypoint, with `out` shared as `/out`, and no network (a machine may
+/// have no docker0 bridge).
 fn foster_entrypoint(out: &std::path::Path) -> Vec<String> {
     let out = format!("{}:/out", out.display());
-    ["-v", &out, "--entrypoint", "/bin/foster"]
-        .into_iter()
-        .map(String::from)
-        .collect()
+    [
+        "--network",
+        "none",
+        "-v",
+        &out,
+        "--entrypoint",
+        "/bin/foster",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
 }
 
 #[test]
@@ -134,7 +142,11 @@ fn under_docker_docker_stop_reaches_the_command_through_foster() {
         "docker",
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    assert!(started.status.success(), "{}", text(&started.stderr));
+    if !started.status.success() {
+        // `docker run -d` may have created the container before failing.
+        let _ = run("docker", &["rm", "-f", &name]);
+        panic!("docker run: {}", text(&started.stderr));
+    }
     // Without forwarding, `docker stop` would SIGKILL after its timeout
     // and the container would exit 137.
     let stop = run("docker", &["stop", "-t", "20", &name]);
