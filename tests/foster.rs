@@ -142,7 +142,11 @@ fn under_docker_docker_stop_reaches_the_command_through_foster() {
         "docker",
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    assert!(started.status.success(), "{}", text(&started.stderr));
+    if !started.status.success() {
+        // `docker run -d` may have created the container before failing.
+        let _ = run("docker", &["rm", "-f", &name]);
+        panic!("docker run: {}", text(&started.stderr));
+    }
     // Without forwarding, `docker stop` would SIGKILL after its timeout
     // and the container would exit 137.
     let stop = run("docker", &["stop", "-t", "20", &name]);

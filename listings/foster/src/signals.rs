@@ -7,6 +7,9 @@
 use std::time::Duration;
 
 use nix::errno::Errno;
+// nix's own libc, whose sigset_t its SigSet holds (the book's tests compile
+// this file next to other copies of the libc crate).
+use nix::libc;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
