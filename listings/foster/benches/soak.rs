@@ -64,7 +64,6 @@ fn checkpoints(orphans: u64) -> Vec<u64> {
     points
 }
 
-// ANCHOR: maker
 /// The maker's side: `count` orphans in batches, pausing at each
 /// checkpoint until the driver writes a line.
 fn make_orphans(count: u64) {
@@ -110,7 +109,6 @@ fn orphan_a_batch(size: u64) {
         }
     }
 }
-// ANCHOR_END: maker
 
 /// One reading of foster at a checkpoint.
 struct Sample {
