@@ -161,6 +161,24 @@ fn pids_hierarchy() -> Result<Hierarchy, Missing> {
     ))
 }
 
+/// Whether this process may make a group below `hierarchy` (a user
+/// without root usually may not, unless a part of the tree was delegated
+/// to it): makes one and removes it at once.
+fn may_make_groups(hierarchy: &Path) -> Result<(), Missing> {
+    let made = Group::new(hierarchy);
+    match made {
+        Ok(group) => {
+            drop(group);
+            Ok(())
+        }
+        Err(why) => Err(Missing::new(
+            "a cgroup of its own",
+            why,
+            "run as root (or where systemd delegates a part of the tree to you)",
+        )),
+    }
+}
+
 /// Mount type, mount point and super options of one mountinfo line.
 fn mount_fields(line: &str) -> Option<(&str, &str, &str)> {
     let (before, after) = line.split_once(" - ")?;
@@ -278,6 +296,7 @@ fn pids_row(hierarchy: &Hierarchy, pid1: &str) -> Result<String, String> {
 fn pids_table() -> Result<(), NotShown> {
     capability::namespaces()?;
     let hierarchy = pids_hierarchy()?;
+    may_make_groups(&hierarchy.dir)?;
     println!("| PID 1 | `pids.max` | orphans made | zombies left | a fork failed | `pids.peak` | `pids.events` |");
     println!("|---|---|---|---|---|---|---|");
     for pid1 in ["naive-init", "foster"] {
@@ -449,6 +468,7 @@ fn kill_table() -> Result<(), NotShown> {
     capability::namespaces()?;
     let v2 = v2_hierarchy()?;
     let hierarchy = v2.dir.clone();
+    may_make_groups(&hierarchy)?;
     let probe = Group::new(&hierarchy)?;
     if !probe.dir.join("cgroup.kill").exists() {
         return Err(Missing::new(
