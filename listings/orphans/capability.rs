@@ -452,18 +452,34 @@ const PODMAN_PATIENCE: u64 = 60;
 /// OCI runtime are usable). Whether it can run a container here is for
 /// `orphans::podman::ready`, which needs the project's image first.
 pub fn podman() -> Result<(), Missing> {
-    let missing = |why: String| Missing::new("Podman", why, "apt-get install podman");
+    let missing = |why: String| {
+        Missing::new(
+            "Podman",
+            why,
+            "apt-get install podman, and run as root (rootless Podman also needs uidmap and /etc/subuid entries)",
+        )
+    };
     let mut info = std::process::Command::new("podman");
     info.args(["info", "--format", "{{.Host.OCIRuntime.Name}}"]);
     let output = output_within(info, PODMAN_PATIENCE).map_err(missing)?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(missing(format!(
-            "`podman info` failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )))
+        Err(missing(podman_failure(&String::from_utf8_lossy(
+            &output.stderr,
+        ))))
     }
+}
+
+/// The reason in what a failed `podman info` printed. Podman logs warnings
+/// first (`level=warning msg=…`, about mounts, say); the reason is the line
+/// that starts with `Error:` (for a user without root: no `newuidmap`).
+fn podman_failure(stderr: &str) -> String {
+    let reason = stderr
+        .lines()
+        .find(|line| line.starts_with("Error"))
+        .unwrap_or(stderr);
+    format!("`podman info` failed: {reason}")
 }
 
 /// Runs `command` and returns its output, or kills it after `seconds`, so
@@ -499,6 +515,15 @@ fn output_within(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn podmans_reason_is_its_error_line_not_its_warnings() {
+        let stderr = "time=\"…\" level=warning msg=\"/ is not a shared mount\"\nError: command required for rootless mode with multiple IDs: exec: \"newuidmap\": executable file not found in $PATH\n";
+        let why = podman_failure(stderr);
+        assert!(why.contains("newuidmap"), "{why}");
+        assert!(!why.contains("warning"), "{why}");
+        assert_eq!(podman_failure("boom"), "`podman info` failed: boom");
+    }
 
     #[test]
     fn a_missing_component_makes_one_marked_line() {
