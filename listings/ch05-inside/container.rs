@@ -5,13 +5,12 @@
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStringExt;
 
-use foster::status::shell_status;
+use foster::status::{reap, Wait};
 use nix::errno::Errno;
 use nix::mount::{mount, MsFlags};
 use nix::sched::{unshare, CloneFlags};
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
-use nix::sys::wait::waitpid;
 use nix::unistd::{execvp, fork, getgid, getuid, ForkResult};
 use orphans::cli::{self, fail, Request};
 use orphans::process::exit_now;
@@ -63,13 +62,13 @@ fn main() {
     // waits for them before PID 1's exit completes (zap_pid_ns_processes,
     // kernel/pid_namespace.c), so once waitpid returns the namespace is empty.
     loop {
-        match waitpid(pid1, None) {
-            Ok(status) => {
-                if let Some(code) = shell_status(status) {
+        match reap(pid1.as_raw(), Wait::Block) {
+            Ok(Some(reaped)) => {
+                if let Some(code) = reaped.status.shell_status() {
                     std::process::exit(code);
                 }
             }
-            Err(Errno::EINTR) => continue,
+            Ok(None) => {}
             Err(e) => fail("container", 1, &format!("waitpid: {e}")),
         }
     }

@@ -8,12 +8,11 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use foster::procfs::{children, comm};
-use foster::status::{describe, shell_status};
+use foster::status::{peek_ended, reap, Reaped, Wait};
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpid, Pid};
 use orphans::cli::{self, fail, Request};
 
@@ -220,35 +219,30 @@ impl Reaper {
             // waitid(2) with WNOWAIT peeks at a finished child and leaves
             // it a zombie, so its name can still be read in /proc before
             // the real reap below frees it.
-            let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
-            let pid = match waitid(Id::All, flags) {
-                Ok(WaitStatus::StillAlive) => return true,
-                Ok(status) => match status.pid() {
-                    Some(pid) => pid,
-                    None => return true,
-                },
-                Err(Errno::EINTR) => continue,
+            let pid = match peek_ended() {
+                Ok(Some(pid)) => pid,
+                Ok(None) => return true,
                 Err(Errno::ECHILD) => return false,
                 Err(e) => fail("subreaper", 1, &format!("waitid: {e}")),
             };
-            let name = name_of(pid.as_raw());
-            // It is a zombie, so this returns at once; and our signals are
-            // blocked, so it cannot fail with EINTR.
-            match waitpid(pid, None) {
-                Ok(status) => self.reaped(pid, &name, status),
+            let name = name_of(pid);
+            // It is a zombie, so this returns at once.
+            match reap(pid, Wait::Block) {
+                Ok(Some(reaped)) => self.reaped(reaped, &name),
+                Ok(None) => {}
                 Err(e) => fail("subreaper", 1, &format!("waitpid({pid}): {e}")),
             }
         }
     }
 
-    fn reaped(&mut self, pid: Pid, name: &str, status: WaitStatus) {
-        if !self.known.remove(&pid.as_raw()) {
+    fn reaped(&mut self, Reaped { pid, status }: Reaped, name: &str) {
+        if !self.known.remove(&pid) {
             self.say(&format!("adopted PID {pid} ({name}), noticed as it ended"));
         }
-        if pid == self.command {
-            self.command_status = shell_status(status);
+        if pid == self.command.as_raw() {
+            self.command_status = status.shell_status();
         }
-        self.say(&format!("reaped PID {pid} ({name}): {}", describe(status)));
+        self.say(&format!("reaped PID {pid} ({name}): {status}"));
     }
     // ANCHOR_END: reap
 

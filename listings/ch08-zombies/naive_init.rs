@@ -7,11 +7,10 @@ use std::ffi::OsString;
 use std::os::fd::AsFd;
 use std::process::{Child, Command};
 
-use foster::status::shell_status;
+use foster::status::{reap, Wait};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use orphans::cli::{self, fail, Request};
 use orphans::journal;
@@ -72,10 +71,8 @@ fn run_exiting_on_sigterm(command: &[String]) -> i32 {
             }
             // SIGCHLD: but we look at our own child only.
             _ => {
-                if let Ok(status) = waitpid(child, Some(WaitPidFlag::WNOHANG)) {
-                    if let (false, Some(code)) =
-                        (status == WaitStatus::StillAlive, shell_status(status))
-                    {
+                if let Ok(Some(reaped)) = reap(child.as_raw(), Wait::NoHang) {
+                    if let Some(code) = reaped.status.shell_status() {
                         return code;
                     }
                 }

@@ -7,7 +7,7 @@
 use std::process::Command;
 
 use orphans::capability;
-use orphans::cli::{fail, help, usage_error};
+use orphans::cli::{self, fail};
 use orphans::spawn::sibling;
 
 const USAGE: &str = "\
@@ -15,17 +15,16 @@ usage: pid-max
 
 Prints a markdown table of /proc/sys/kernel/pid_max read here and read by
 a process of a new PID namespace (the book's `container`), or one line
-saying why the second could not be read.";
+saying why the second could not be read.
+
+  -V, --version  show the version
+  -h, --help     show this help";
 
 const PID_MAX: &str = "/proc/sys/kernel/pid_max";
 
 // ANCHOR: main
 fn main() {
-    match std::env::args().nth(1).as_deref() {
-        None => {}
-        Some("-h" | "--help") => help(USAGE),
-        Some(other) => usage_error("pid-max", &format!("unexpected argument {other}"), USAGE),
-    }
+    cli::options_or_exit("pid-max", USAGE, cli::no_options);
     let here = std::fs::read_to_string(PID_MAX)
         .unwrap_or_else(|e| fail("pid-max", 1, &format!("reading {PID_MAX}: {e}")));
     // The file answers for the PID namespace of the process that reads it

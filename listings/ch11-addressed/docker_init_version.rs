@@ -5,28 +5,14 @@
 
 use orphans::capability;
 use orphans::docker::docker_text;
-use orphans::image::{image_for_docker_rows, Availability};
+use orphans::image::image_or_missing;
 
 // ANCHOR: main
 fn main() {
-    let experiment = "Asking the engine about its init";
-    if let Err(missing) = capability::docker() {
-        println!("{}", missing.line(experiment));
-        return;
-    }
-    let image = match image_for_docker_rows() {
-        Ok(Availability::Ready(image)) => image.reference,
-        Ok(Availability::Unavailable(missing)) => {
-            println!("{}", capability::line_for(experiment, &missing));
-            return;
-        }
-        Err(why) => {
-            let missing = capability::Missing::new(
-                "the project's image",
-                why,
-                "see `cargo run --bin orphans-image`",
-            );
-            println!("{}", missing.line(experiment));
+    let image = match image_or_missing() {
+        Ok(image) => image.reference,
+        Err(missing) => {
+            println!("{}", missing.line("Asking the engine about its init"));
             return;
         }
     };

@@ -7,14 +7,15 @@
 //! The orphans rename themselves `orphan` before they exit, so that whoever
 //! looks at the container can tell their zombies from everything else.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, OsString};
 use std::os::fd::OwnedFd;
 
 use nix::sys::prctl;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::wait::waitpid;
 use nix::unistd::{alarm, fork, pipe, read, ForkResult};
-use orphans::cli::{fail, help, usage_error};
+use orphans::bounds;
+use orphans::cli::{self, fail, Request};
 use orphans::journal;
 use orphans::process::exit_now;
 
@@ -29,12 +30,14 @@ PID` in the journal ($ORPHANS_JOURNAL). Then waits for SIGTERM: notes
   --orphans N          how many orphans to leave (default 3)
   --lifetime SECONDS   how long to wait for SIGTERM, whole seconds
                        (default 30, at most 3600)
+  -V, --version        show the version
   -h, --help           show this help";
 
 /// How long the orphans' new parent gets to reap them before `app` says it
 /// is ready (and the experiment counts the zombies).
 const REAPING_TIME: std::time::Duration = std::time::Duration::from_millis(300);
 
+#[derive(Debug, PartialEq)]
 struct Options {
     orphans: u32,
     lifetime: u32,
@@ -42,7 +45,7 @@ struct Options {
 
 // ANCHOR: main
 fn main() {
-    let options = parse_arguments();
+    let options = cli::options_or_exit("app", USAGE, parse);
     if options.orphans > 0 {
         leave_orphans(options.orphans).unwrap_or_else(|e| fail("app", 1, &e));
         std::thread::sleep(REAPING_TIME);
@@ -114,28 +117,52 @@ fn wait_for_end_of_file(pipe: &OwnedFd) -> Result<(), String> {
     }
 }
 
-fn parse_arguments() -> Options {
+fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
     let mut options = Options {
         orphans: 3,
         lifetime: 30,
     };
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("app", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => help(USAGE),
-            Ok(Some(Long("orphans"))) => {
-                options.orphans =
-                    orphans::bounds::count(parser.value(), 0, 100).unwrap_or_else(|e| bad(&e))
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("orphans") => options.orphans = bounds::count(parser.value(), 0, 100)?,
+            Long("lifetime") => options.lifetime = bounds::count(parser.value(), 1, 3600)?,
+            other => return cli::other(other),
+        }
+    }
+    Ok(Request::Run(options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn orphans_and_a_lifetime_within_bounds() {
+        let defaults = Options {
+            orphans: 3,
+            lifetime: 30,
+        };
+        assert_eq!(options(parse, &[]), defaults);
+        assert_eq!(
+            options(parse, &["--orphans", "0", "--lifetime", "3600"]),
+            Options {
+                orphans: 0,
+                lifetime: 3600
             }
-            Ok(Some(Long("lifetime"))) => {
-                options.lifetime =
-                    orphans::bounds::count(parser.value(), 1, 3600).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => return options,
-            Err(error) => bad(&error),
+        );
+        help_and_version(parse);
+        for (args, reason) in [
+            (&["--orphans", "101"][..], "whole number"),
+            (&["--lifetime", "0"], "whole number"),
+            (&["--lifetime"], "missing argument"),
+            (&["extra"], "unexpected"),
+            (&["--bogus"], "--bogus"),
+        ] {
+            let message = refusal(parse, args);
+            assert!(message.contains(reason), "{args:?}: {message}");
         }
     }
 }

@@ -11,9 +11,10 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use orphans::capability::{self, Missing};
-use orphans::cli::{fail, help, usage_error};
-use orphans::image::{image_for_docker_rows, Availability};
+use orphans::bounds;
+use orphans::capability::{self, NotShown};
+use orphans::cli::{self, Request};
+use orphans::image::image_or_missing;
 use orphans::spawn::sibling;
 use orphans::stop::{docker_stop, stop, Outcome, Plan};
 
@@ -31,7 +32,9 @@ left as zombies, whether SIGTERM reached app, and how the stop went.
   --traps          chapter 9's table instead: a script that traps SIGTERM
                    with `exit 143`, its command in the foreground or
                    started with `&` and `wait`
-  --grace SECONDS  time between SIGTERM and SIGKILL (default 2, at most 30)
+  --grace SECONDS  time between SIGTERM and SIGKILL (default 2, at most 30;
+                   with --docker at least 1)
+  -V, --version    show the version
   -h, --help       show this help";
 
 // ANCHOR: scripts
@@ -132,20 +135,21 @@ const IMAGE_SHELL: Shell = Shell {
 /// What each row asks of `app`.
 const ORPHANS: u32 = 3;
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Table {
     Namespaces,
     Docker,
     Traps,
 }
 
+#[derive(Debug, PartialEq)]
 struct Options {
     table: Table,
     grace: Duration,
 }
 
 fn main() {
-    let options = parse_arguments();
+    let options = cli::options_or_exit("pid1-table", USAGE, parse);
     // A component this machine lacks makes one line instead of the table;
     // a measurement that goes wrong is an error (on stderr, exit status 1).
     let shown = match options.table {
@@ -153,18 +157,7 @@ fn main() {
         Table::Docker => docker_table(&options),
         Table::Traps => traps_table(&options),
     };
-    match shown {
-        Ok(Shown::Table) => {}
-        Ok(Shown::NotRun(line)) => println!("{line}"),
-        Err(e) => fail("pid1-table", 1, &e),
-    }
-}
-
-/// What a table function showed.
-enum Shown {
-    Table,
-    /// The one line shown instead, made by `Missing::line`.
-    NotRun(String),
+    capability::finish("pid1-table", "This table", shown);
 }
 
 /// Where a row runs: a PID namespace made by the book's `container`, or a
@@ -175,7 +168,7 @@ enum Place<'a> {
 }
 
 /// Chapter 13's table without Docker.
-fn namespace_table(options: &Options) -> Result<Shown, String> {
+fn namespace_table(options: &Options) -> Result<(), NotShown> {
     with_host_shells(HEADER, |place, shell| {
         for pattern in &PATTERNS {
             // The exec form has no shell: one row is enough.
@@ -195,10 +188,8 @@ fn namespace_table(options: &Options) -> Result<Shown, String> {
 fn with_host_shells(
     header: &str,
     mut rows: impl FnMut(&Place, &Shell) -> Result<(), String>,
-) -> Result<Shown, String> {
-    if let Err(m) = capability::namespaces() {
-        return Ok(Shown::NotRun(m.line("This table")));
-    }
+) -> Result<(), NotShown> {
+    capability::namespaces()?;
     let scripts = Scripts::new()?;
     let place = Place::Namespace {
         scripts: &scripts.dir,
@@ -214,33 +205,13 @@ fn with_host_shells(
     for line in missing {
         println!("\n{line}");
     }
-    Ok(Shown::Table)
+    Ok(())
 }
 
 /// Chapter 13's table in Docker containers of the project's image.
-fn docker_table(options: &Options) -> Result<Shown, String> {
-    let missing = match capability::docker().and_then(|()| image()) {
-        Ok(image) => return docker_rows(&image, options),
-        Err(missing) => missing,
-    };
-    Ok(Shown::NotRun(missing.line("This table")))
-}
-
-/// The project's image, built if needed.
-fn image() -> Result<String, Missing> {
-    match image_for_docker_rows() {
-        Ok(Availability::Ready(image)) => Ok(image.reference),
-        Ok(Availability::Unavailable(missing)) => Err(Missing::combined(&missing)),
-        Err(e) => Err(Missing::new(
-            "the project's image",
-            e,
-            "see `cargo run --bin orphans-image`",
-        )),
-    }
-}
-
-fn docker_rows(image: &str, options: &Options) -> Result<Shown, String> {
-    let place = Place::Docker { image };
+fn docker_table(options: &Options) -> Result<(), NotShown> {
+    let image = image_or_missing()?.reference;
+    let place = Place::Docker { image: &image };
     println!("{HEADER}");
     for pattern in &PATTERNS {
         let row = measure(
@@ -252,11 +223,11 @@ fn docker_rows(image: &str, options: &Options) -> Result<Shown, String> {
         )?;
         println!("{row}");
     }
-    Ok(Shown::Table)
+    Ok(())
 }
 
 /// Chapter 9's table: a trap for SIGTERM, and a command busy for 3 s.
-fn traps_table(options: &Options) -> Result<Shown, String> {
+fn traps_table(options: &Options) -> Result<(), NotShown> {
     let header =
         "| script (PID 1) | shell | gone after SIGTERM | PID 1's exit status |\n|---|---|---|---|";
     with_host_shells(header, |place, shell| {
@@ -409,34 +380,54 @@ impl Drop for Scripts {
     }
 }
 
-fn parse_arguments() -> Options {
+fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
     let mut options = Options {
         table: Table::Namespaces,
         grace: Duration::from_secs(2),
     };
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("pid1-table", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => help(USAGE),
-            Ok(Some(Long("docker"))) => options.table = Table::Docker,
-            Ok(Some(Long("traps"))) => options.table = Table::Traps,
-            Ok(Some(Long("grace"))) => {
-                options.grace =
-                    orphans::bounds::seconds(parser.value(), 30.0).unwrap_or_else(|e| bad(&e))
-            }
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => break,
-            Err(error) => bad(&error),
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("docker") => options.table = Table::Docker,
+            Long("traps") => options.table = Table::Traps,
+            Long("grace") => options.grace = bounds::seconds(parser.value(), 30.0)?,
+            other => return cli::other(other),
         }
     }
-    if options.table == Table::Docker && options.grace < Duration::from_secs(1) {
-        fail(
-            "pid1-table",
-            2,
-            &"`docker stop` takes whole seconds: use --grace 1 or more",
-        );
+    match options.table {
+        // `docker stop -t` takes whole seconds (orphans::stop rounds).
+        Table::Docker if options.grace < Duration::from_secs(1) => {
+            Err("`docker stop` takes whole seconds: use --grace 1 or more".into())
+        }
+        _ => Ok(Request::Run(options)),
     }
-    options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn a_table_and_a_grace() {
+        for (args, table, grace) in [
+            (&[][..], Table::Namespaces, 2),
+            (&["--traps", "--grace", "5"], Table::Traps, 5),
+            (&["--docker", "--grace", "1"], Table::Docker, 1),
+        ] {
+            let grace = Duration::from_secs(grace);
+            assert_eq!(options(parse, args), Options { table, grace }, "{args:?}");
+        }
+        help_and_version(parse);
+        for (args, reason) in [
+            (&["--grace", "31"][..], "seconds"),
+            (&["--docker", "--grace", "0.5"], "whole seconds"),
+            (&["--kill"], "--kill"),
+            (&["extra"], "unexpected"),
+        ] {
+            let message = refusal(parse, args);
+            assert!(message.contains(reason), "{args:?}: {message}");
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! table tools of chapters 14 and 15 run it inside containers.
 
 use orphans::census::{gather, to_json};
-use orphans::cli::{help, usage_error};
+use orphans::cli;
 
 const USAGE: &str = "\
 usage: census
@@ -12,12 +12,10 @@ Prints every process of this PID namespace but itself, from /proc, as a
 JSON array of {pid, ppid, state, comm, args}. A parent PID of 0 means the
 parent is outside the namespace.
 
-  -h, --help  show this help";
+  -V, --version  show the version
+  -h, --help     show this help";
 
 fn main() {
-    match std::env::args().nth(1).as_deref() {
-        None => println!("{}", to_json(&gather())),
-        Some("-h" | "--help") => help(USAGE),
-        Some(other) => usage_error("census", &format!("unexpected argument '{other}'"), USAGE),
-    }
+    cli::options_or_exit("census", USAGE, cli::no_options);
+    println!("{}", to_json(&gather()));
 }

@@ -5,11 +5,13 @@
 //! `--no-reap` leaves that duty undone, `--auto-reap` hands it to the
 //! kernel.
 
+use std::ffi::OsString;
+
 use nix::errno::Errno;
 use nix::sys::signal::{SigHandler, SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
-use orphans::cli::{fail, help, usage_error};
+use orphans::cli::{self, fail, Request};
 
 const USAGE: &str = "\
 usage: pause [--no-reap | --auto-reap]
@@ -17,11 +19,12 @@ usage: pause [--no-reap | --auto-reap]
 Stays alive until SIGTERM or SIGINT comes, then exits 0: the first
 container of a pod, whose namespaces the other containers join.
 
-  (no option)  reap: on each SIGCHLD, collect every child that has died
-  --no-reap    never collect a child: dead children stay zombies
-  --auto-reap  set SIGCHLD to SIG_IGN, so that the kernel discards dead
-               children itself and none becomes a zombie (wait(2))
-  -h, --help   show this help";
+  (no option)    reap: on each SIGCHLD, collect every child that has died
+  --no-reap      never collect a child: dead children stay zombies
+  --auto-reap    set SIGCHLD to SIG_IGN, so that the kernel discards dead
+                 children itself and none becomes a zombie (wait(2))
+  -V, --version  show the version
+  -h, --help     show this help";
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Mode {
@@ -32,7 +35,7 @@ enum Mode {
 
 // ANCHOR: main
 fn main() {
-    let mode = parse_arguments();
+    let mode = cli::options_or_exit("pause", USAGE, parse);
     let mut signals = SigSet::empty();
     signals.add(Signal::SIGTERM);
     signals.add(Signal::SIGINT);
@@ -91,23 +94,47 @@ fn ignore_sigchld() {
 }
 // ANCHOR_END: auto_reap
 
-fn parse_arguments() -> Mode {
+fn parse(args: Vec<OsString>) -> Result<Request<Mode>, String> {
+    use lexopt::prelude::*;
     let mut mode = Mode::Reap;
-    for argument in std::env::args().skip(1) {
-        let wanted = match argument.as_str() {
-            "-h" | "--help" => help(USAGE),
-            "--no-reap" => Mode::NoReap,
-            "--auto-reap" => Mode::AutoReap,
-            other => usage_error("pause", &format!("unexpected argument '{other}'"), USAGE),
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        let wanted = match arg {
+            Long("no-reap") => Mode::NoReap,
+            Long("auto-reap") => Mode::AutoReap,
+            other => return cli::other(other),
         };
         if mode != Mode::Reap && mode != wanted {
-            usage_error(
-                "pause",
-                &"--no-reap and --auto-reap exclude each other",
-                USAGE,
-            );
+            return Err("--no-reap and --auto-reap exclude each other".into());
         }
         mode = wanted;
     }
-    mode
+    Ok(Request::Run(mode))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
+
+    #[test]
+    fn one_mode_at_most() {
+        for (args, mode) in [
+            (&[][..], Mode::Reap),
+            (&["--no-reap"], Mode::NoReap),
+            (&["--auto-reap"], Mode::AutoReap),
+            (&["--no-reap", "--no-reap"], Mode::NoReap),
+        ] {
+            assert_eq!(options(parse, args), mode, "{args:?}");
+        }
+        help_and_version(parse);
+        for (args, reason) in [
+            (&["--no-reap", "--auto-reap"][..], "exclude each other"),
+            (&["--reap"], "--reap"),
+            (&["x"], "unexpected"),
+        ] {
+            let message = refusal(parse, args);
+            assert!(message.contains(reason), "{args:?}: {message}");
+        }
+    }
 }

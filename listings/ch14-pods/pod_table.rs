@@ -4,13 +4,14 @@
 //! containers of their own, and prints what happened as a markdown table.
 //! Chapter 14 runs it with Docker, chapter 15 with Podman.
 
+use std::ffi::{OsStr, OsString};
 use std::time::{Duration, Instant};
 
 use orphans::capability::{self, Missing};
 use orphans::census::{self, Process};
-use orphans::cli::{help, usage_error};
+use orphans::cli::{self, Request};
 use orphans::engine::{unique_name, Container, Engine};
-use orphans::image::{image_for_docker_rows, Availability};
+use orphans::image::image_or_missing;
 use orphans::podman::{self, Pod};
 
 const USAGE: &str = "\
@@ -45,6 +46,7 @@ The image is the project's (see `orphans-image`). Every container runs
 with --network none and is removed afterwards.
 
   --engine ENGINE  docker (default) or podman
+  -V, --version    show the version
   -h, --help       show this help";
 
 // ANCHOR: workloads
@@ -113,6 +115,7 @@ enum Experiment {
     Stop,
 }
 
+#[derive(Debug, PartialEq)]
 struct Options {
     engine: &'static str,
     experiment: Experiment,
@@ -127,8 +130,7 @@ struct Setup {
 }
 
 fn main() {
-    let options = parse_arguments(std::env::args().skip(1).collect())
-        .unwrap_or_else(|e| usage_error("pod-table", &e, USAGE));
+    let options = cli::options_or_exit("pod-table", USAGE, parse);
     let setup = match set_up(options.engine) {
         Ok(setup) => setup,
         Err(missing) => {
@@ -160,24 +162,16 @@ fn set_up(engine: &str) -> Result<Setup, Missing> {
             foster: ready.foster.to_string_lossy().into_owned(),
         });
     }
-    capability::docker()?;
-    match image_for_docker_rows() {
-        Ok(Availability::Ready(image)) => Ok(Setup {
-            engine: Engine::docker(),
-            foster: image
-                .binaries_dir
-                .join("foster")
-                .to_string_lossy()
-                .into_owned(),
-            image: image.reference,
-        }),
-        Ok(Availability::Unavailable(missing)) => Err(Missing::combined(&missing)),
-        Err(why) => Err(Missing::new(
-            "the project's image",
-            why,
-            "see `cargo run --bin orphans-image`",
-        )),
-    }
+    let image = image_or_missing()?;
+    Ok(Setup {
+        engine: Engine::docker(),
+        foster: image
+            .binaries_dir
+            .join("foster")
+            .to_string_lossy()
+            .into_owned(),
+        image: image.reference,
+    })
 }
 
 fn print_table(setup: &Setup, experiment: Experiment, rows: &[&Row]) {
@@ -475,38 +469,55 @@ fn app_label(app: &AppKind) -> String {
     }
 }
 
-fn parse_arguments(args: Vec<String>) -> Result<Options, String> {
+/// The options, then the experiment, then its rows: what follows the
+/// experiment is taken as rows, whatever it looks like.
+fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
+    use lexopt::prelude::*;
     let mut engine = "docker";
-    let mut words = args.into_iter();
-    let mut experiment = None;
-    let mut rows = Vec::new();
-    while let Some(word) = words.next() {
-        match word.as_str() {
-            "-h" | "--help" => help(USAGE),
-            "--engine" => {
-                engine = match words.next().as_deref() {
-                    Some("docker") => "docker",
-                    Some("podman") => "podman",
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("engine") => {
+                engine = match cli::text(parser.value())?.as_str() {
+                    "docker" => "docker",
+                    "podman" => "podman",
                     _ => return Err("--engine takes docker or podman".into()),
                 }
             }
-            "orphans" if experiment.is_none() => experiment = Some(Experiment::Orphans),
-            "stop" if experiment.is_none() => experiment = Some(Experiment::Stop),
-            _ if experiment.is_none() => {
-                return Err(format!("'{word}' is not an experiment (orphans or stop)"))
+            Value(word) => {
+                let experiment = experiment(&word)?;
+                // Every argument after the experiment is a ROW, even one
+                // that starts with `-` (`'- | --init'`).
+                let rows = parser
+                    .raw_args()
+                    .map_err(cli::error)?
+                    .map(|row| parse_row(&cli::text(Ok(row))?))
+                    .collect::<Result<Vec<Row>, String>>()?;
+                if rows.is_empty() {
+                    return Err("no ROW given".into());
+                }
+                return Ok(Request::Run(Options {
+                    engine,
+                    experiment,
+                    rows,
+                }));
             }
-            row => rows.push(parse_row(row)?),
+            other => return cli::other(other),
         }
     }
-    let experiment = experiment.ok_or("no experiment given (orphans or stop)")?;
-    if rows.is_empty() {
-        return Err("no ROW given".into());
+    Err("no experiment given (orphans or stop)".into())
+}
+
+/// `orphans` or `stop`.
+fn experiment(word: &OsStr) -> Result<Experiment, String> {
+    match word.to_str() {
+        Some("orphans") => Ok(Experiment::Orphans),
+        Some("stop") => Ok(Experiment::Stop),
+        _ => Err(format!(
+            "'{}' is not an experiment (orphans or stop)",
+            word.to_string_lossy()
+        )),
     }
-    Ok(Options {
-        engine,
-        experiment,
-        rows,
-    })
 }
 
 /// Reads one ROW: `POD | APP` or `POD | APP | TIMEOUT`.
@@ -569,6 +580,7 @@ fn parse_timeout(words: &[String]) -> Result<u32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
 
     fn words(text: &str) -> Vec<String> {
         text.split_whitespace().map(String::from).collect()
@@ -604,20 +616,28 @@ mod tests {
         ] {
             assert!(parse_row(bad).is_err(), "{bad}");
         }
-        assert!(parse_arguments(words("orphans")).is_err());
-        assert!(parse_arguments(words("zombies x")).is_err());
-        assert!(parse_arguments(vec!["--engine".into(), "lxc".into()]).is_err());
-        let options = parse_arguments(vec![
-            "--engine".into(),
-            "podman".into(),
-            "stop".into(),
-            "- | -".into(),
-        ])
-        .expect("options");
-        assert_eq!(
-            (options.engine, options.experiment),
-            ("podman", Experiment::Stop)
-        );
+    }
+
+    #[test]
+    fn options_then_the_experiment_then_its_rows() {
+        let o = options(parse, &["orphans", "- | -", "pause | --init"]);
+        assert_eq!((o.engine, o.experiment), ("docker", Experiment::Orphans));
+        assert_eq!(o.rows.len(), 2);
+        assert_eq!(o.rows[1].app, AppKind::EngineInit);
+        let o = options(parse, &["--engine", "podman", "stop", "- | -"]);
+        assert_eq!((o.engine, o.experiment), ("podman", Experiment::Stop));
+        help_and_version(parse);
+        for (args, reason) in [
+            (&[][..], "no experiment given"),
+            (&["orphans"], "no ROW given"),
+            (&["zombies", "- | -"], "not an experiment"),
+            (&["--engine", "lxc", "stop", "- | -"], "docker or podman"),
+            (&["stop", "- | -", "--help"], "a ROW is"),
+            (&["--bogus"], "--bogus"),
+        ] {
+            let message = refusal(parse, args);
+            assert!(message.contains(reason), "{args:?}: {message}");
+        }
     }
 
     #[test]

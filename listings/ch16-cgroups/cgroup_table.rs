@@ -3,7 +3,7 @@
 //! `cgroup.kill` against killing PID 1. Each table is made in a cgroup of
 //! its own, created for the run and removed afterwards.
 
-use std::ffi::CString;
+use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -15,9 +15,9 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitPidFlag};
 use nix::unistd::{write, Pid};
-use orphans::capability::{self, Missing};
-use orphans::cli::{fail, help, usage_error};
-use orphans::image::{image_for_docker_rows, Availability};
+use orphans::capability::{self, Missing, NotShown};
+use orphans::cli::{self, Request};
+use orphans::image::image_or_missing;
 use orphans::spawn::{dying_with_us, path_with_siblings, sibling};
 use serde_json::Value;
 
@@ -34,24 +34,21 @@ Prints one markdown table, measured in a cgroup made for the run:
   --kill     three ways to end a container: SIGKILL to PID 1 of a PID
              namespace, SIGKILL to the main process of a group without
              one, and cgroup.kill (cgroup v2, Linux 5.14)
-  -h, --help show this help";
+  -V, --version  show the version
+  -h, --help     show this help";
 
 /// The limit of the `--pids` table, and how many orphans try to pass it.
 const PIDS_MAX: u32 = 20;
 const ORPHANS: u32 = 40;
 
 fn main() {
-    let table = parse_arguments();
-    let shown = match table {
-        Table::Pids => pids_table(),
-        Table::Docker => docker_table(),
-        Table::Kill => kill_table(),
+    let table = cli::options_or_exit("cgroup-table", USAGE, parse);
+    let (experiment, shown) = match table {
+        Table::Pids => ("The table of pids.max against zombies", pids_table()),
+        Table::Docker => ("The table of Docker's pids limits", docker_table()),
+        Table::Kill => ("The table of cgroup.kill", kill_table()),
     };
-    match shown {
-        Ok(None) => {}
-        Ok(Some(missing)) => println!("{missing}"),
-        Err(e) => fail("cgroup-table", 1, &e),
-    }
+    capability::finish("cgroup-table", experiment, shown);
 }
 
 // ---------------------------------------------------------------------------
@@ -296,15 +293,10 @@ fn pids_row(hierarchy: &Hierarchy, pid1: &str) -> Result<String, String> {
 }
 // ANCHOR_END: pids
 
-fn pids_table() -> Result<Option<String>, String> {
-    let experiment = "The table of pids.max against zombies";
-    if let Err(m) = capability::namespaces() {
-        return Ok(Some(m.line(experiment)));
-    }
-    let hierarchy = match pids_hierarchy().and_then(|h| may_make_groups(&h.dir).map(|()| h)) {
-        Ok(hierarchy) => hierarchy,
-        Err(m) => return Ok(Some(m.line(experiment))),
-    };
+fn pids_table() -> Result<(), NotShown> {
+    capability::namespaces()?;
+    let hierarchy = pids_hierarchy()?;
+    may_make_groups(&hierarchy.dir)?;
     println!("| PID 1 | `pids.max` | orphans made | zombies left | a fork failed | `pids.peak` | `pids.events` |");
     println!("|---|---|---|---|---|---|---|");
     for pid1 in ["naive-init", "foster"] {
@@ -315,7 +307,7 @@ fn pids_table() -> Result<Option<String>, String> {
         "\n*Measured with the pids controller of cgroup v{}.*",
         hierarchy.version
     );
-    Ok(None)
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -340,31 +332,14 @@ fn docker_row(image: &str, options: &[&str]) -> Result<String, String> {
 }
 // ANCHOR_END: docker
 
-fn docker_table() -> Result<Option<String>, String> {
-    let experiment = "The table of Docker's pids limits";
-    if let Err(m) = capability::docker() {
-        return Ok(Some(m.line(experiment)));
-    }
-    let image = match image_for_docker_rows() {
-        Ok(Availability::Ready(image)) => image.reference,
-        Ok(Availability::Unavailable(missing)) => {
-            return Ok(Some(capability::line_for(experiment, &missing)));
-        }
-        Err(why) => {
-            let m = Missing::new(
-                "the project's image",
-                why,
-                "see `cargo run --bin orphans-image`",
-            );
-            return Ok(Some(m.line(experiment)));
-        }
-    };
+fn docker_table() -> Result<(), NotShown> {
+    let image = image_or_missing()?.reference;
     println!("| how the container is started | its `pids.max` |");
     println!("|---|---|");
     for options in [&[][..], &["--pids-limit", "100"][..]] {
         println!("{}", docker_row(&image, options)?);
     }
-    Ok(None)
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -489,27 +464,19 @@ fn reap_adopted() {
     }
 }
 
-fn kill_table() -> Result<Option<String>, String> {
-    let experiment = "The table of cgroup.kill";
-    if let Err(m) = capability::namespaces() {
-        return Ok(Some(m.line(experiment)));
-    }
-    let v2 = match v2_hierarchy() {
-        Ok(v2) => v2,
-        Err(m) => return Ok(Some(m.line(experiment))),
-    };
+fn kill_table() -> Result<(), NotShown> {
+    capability::namespaces()?;
+    let v2 = v2_hierarchy()?;
     let hierarchy = v2.dir.clone();
-    if let Err(m) = may_make_groups(&hierarchy) {
-        return Ok(Some(m.line(experiment)));
-    }
+    may_make_groups(&hierarchy)?;
     let probe = Group::new(&hierarchy)?;
     if !probe.dir.join("cgroup.kill").exists() {
-        let m = Missing::new(
+        return Err(Missing::new(
             "`cgroup.kill`",
             "this kernel is older than Linux 5.14",
             "run on Linux 5.14 or later",
-        );
-        return Ok(Some(m.line(experiment)));
+        )
+        .into());
     }
     drop(probe);
     // The sleeps whose parent is killed come to us rather than to the
@@ -524,38 +491,37 @@ fn kill_table() -> Result<Option<String>, String> {
     ] {
         println!("{}", kill_row(&hierarchy, ending)?);
     }
-    Ok(None)
+    Ok(())
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Table {
     Pids,
     Docker,
     Kill,
 }
 
-fn parse_arguments() -> Table {
+/// The table to print; the last option that names one wins.
+fn parse(args: Vec<OsString>) -> Result<Request<Table>, String> {
     use lexopt::prelude::*;
     let mut table = None;
-    let mut parser = lexopt::Parser::from_env();
-    let bad = |error: &dyn std::fmt::Display| -> ! { usage_error("cgroup-table", error, USAGE) };
-    loop {
-        match parser.next() {
-            Ok(Some(Short('h') | Long("help"))) => help(USAGE),
-            Ok(Some(Long("pids"))) => table = Some(Table::Pids),
-            Ok(Some(Long("docker"))) => table = Some(Table::Docker),
-            Ok(Some(Long("kill"))) => table = Some(Table::Kill),
-            Ok(Some(other)) => bad(&other.unexpected()),
-            Ok(None) => break,
-            Err(error) => bad(&error),
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(cli::error)? {
+        match arg {
+            Long("pids") => table = Some(Table::Pids),
+            Long("docker") => table = Some(Table::Docker),
+            Long("kill") => table = Some(Table::Kill),
+            other => return cli::other(other),
         }
     }
-    table.unwrap_or_else(|| bad(&"say which table: --pids, --docker or --kill"))
+    let table = table.ok_or("say which table: --pids, --docker or --kill")?;
+    Ok(Request::Run(table))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orphans::cli::testing::{help_and_version, options, refusal};
 
     #[test]
     fn mountinfo_lines_give_type_point_and_options() {
@@ -570,5 +536,21 @@ mod tests {
             Some(("cgroup2", "/sys/fs/cgroup", "rw,nsdelegate"))
         );
         assert_eq!(mount_fields("garbage"), None);
+    }
+
+    #[test]
+    fn one_table_is_named() {
+        assert_eq!(options(parse, &["--pids"]), Table::Pids);
+        assert_eq!(options(parse, &["--docker"]), Table::Docker);
+        assert_eq!(options(parse, &["--pids", "--kill"]), Table::Kill);
+        help_and_version(parse);
+        for (args, reason) in [
+            (&[][..], "say which table"),
+            (&["--traps"], "--traps"),
+            (&["--kill", "now"], "unexpected"),
+        ] {
+            let message = refusal(parse, args);
+            assert!(message.contains(reason), "{args:?}: {message}");
+        }
     }
 }

@@ -92,6 +92,40 @@ impl fmt::Display for Missing {
     }
 }
 
+/// Why a table tool printed no table: a component this machine lacks, or
+/// a measurement that went wrong. `?` makes one of either.
+#[derive(Debug, PartialEq)]
+pub enum NotShown {
+    /// The page shows [`Missing::line`] instead of the table.
+    Missing(Missing),
+    /// An error: the tool says it on stderr and exits with status 1.
+    Failed(String),
+}
+
+impl From<Missing> for NotShown {
+    fn from(missing: Missing) -> NotShown {
+        NotShown::Missing(missing)
+    }
+}
+
+impl From<String> for NotShown {
+    fn from(error: String) -> NotShown {
+        NotShown::Failed(error)
+    }
+}
+
+/// What a table tool does once it has tried to print the table of
+/// `experiment`: nothing more if it did; else it prints the one line of
+/// what is missing (on stdout, for the page), or says what went wrong (on
+/// stderr) and exits with status 1.
+pub fn finish(program: &str, experiment: &str, shown: Result<(), NotShown>) {
+    match shown {
+        Ok(()) => {}
+        Err(NotShown::Missing(missing)) => println!("{}", missing.line(experiment)),
+        Err(NotShown::Failed(error)) => orphans::cli::fail(program, 1, &error),
+    }
+}
+
 /// The first line of `text`, trimmed and at most 200 characters, so that a
 /// tool's error output can never flood a page.
 pub fn one_line(text: &str) -> String {
@@ -203,13 +237,7 @@ pub fn docker() -> Result<(), Missing> {
 }
 
 fn docker_unremembered_or_recalled() -> Result<(), Missing> {
-    let engine = orphans::docker::engine().map_err(|why| {
-        Missing::new(
-            "a Docker engine",
-            why,
-            "install Docker and start it (apt-get install docker.io), for a user who may use it",
-        )
-    })?;
+    let engine = orphans::docker::engine().map_err(no_docker)?;
     let cannot_run = |why: String| {
         Missing::new(
             "a Docker engine that can run containers",
@@ -225,6 +253,15 @@ fn docker_unremembered_or_recalled() -> Result<(), Missing> {
         orphans::docker::can_run_containers(&orphans::workspace::cache_dir().join("check-image"));
     memory.store(&answer);
     answer.map_err(cannot_run)
+}
+
+/// No Docker engine answers, for the reason `why`.
+pub fn no_docker(why: String) -> Missing {
+    Missing::new(
+        "a Docker engine",
+        why,
+        "install Docker and start it (apt-get install docker.io), for a user who may use it",
+    )
 }
 
 /// What the Docker check's answer depends on, as one string.
@@ -415,18 +452,34 @@ const PODMAN_PATIENCE: u64 = 60;
 /// OCI runtime are usable). Whether it can run a container here is for
 /// `orphans::podman::ready`, which needs the project's image first.
 pub fn podman() -> Result<(), Missing> {
-    let missing = |why: String| Missing::new("Podman", why, "apt-get install podman");
+    let missing = |why: String| {
+        Missing::new(
+            "Podman",
+            why,
+            "apt-get install podman, and run as root (rootless Podman also needs uidmap and /etc/subuid entries)",
+        )
+    };
     let mut info = std::process::Command::new("podman");
     info.args(["info", "--format", "{{.Host.OCIRuntime.Name}}"]);
     let output = output_within(info, PODMAN_PATIENCE).map_err(missing)?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(missing(format!(
-            "`podman info` failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )))
+        Err(missing(podman_failure(&String::from_utf8_lossy(
+            &output.stderr,
+        ))))
     }
+}
+
+/// The reason in what a failed `podman info` printed. Podman logs warnings
+/// first (`level=warning msg=…`, about mounts, say); the reason is the line
+/// that starts with `Error:` (for a user without root: no `newuidmap`).
+fn podman_failure(stderr: &str) -> String {
+    let reason = stderr
+        .lines()
+        .find(|line| line.starts_with("Error"))
+        .unwrap_or(stderr);
+    format!("`podman info` failed: {reason}")
 }
 
 /// Runs `command` and returns its output, or kills it after `seconds`, so
@@ -462,6 +515,15 @@ fn output_within(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn podmans_reason_is_its_error_line_not_its_warnings() {
+        let stderr = "time=\"…\" level=warning msg=\"/ is not a shared mount\"\nError: command required for rootless mode with multiple IDs: exec: \"newuidmap\": executable file not found in $PATH\n";
+        let why = podman_failure(stderr);
+        assert!(why.contains("newuidmap"), "{why}");
+        assert!(!why.contains("warning"), "{why}");
+        assert_eq!(podman_failure("boom"), "`podman info` failed: boom");
+    }
 
     #[test]
     fn a_missing_component_makes_one_marked_line() {

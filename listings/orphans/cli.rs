@@ -59,6 +59,16 @@ pub fn other<T>(arg: lexopt::Arg) -> Result<Request<T>, String> {
     }
 }
 
+/// The `parse` of a program that takes no option of its own: it runs
+/// without arguments, and knows only `--help` and `--version`.
+pub fn no_options(args: Vec<OsString>) -> Result<Request<()>, String> {
+    let mut parser = lexopt::Parser::from_args(args);
+    match parser.next().map_err(error)? {
+        None => Ok(Request::Run(())),
+        Some(arg) => other(arg),
+    }
+}
+
 /// lexopt's errors (a missing value, a value given to a switch) as the
 /// message a program shows.
 pub fn error(e: lexopt::Error) -> String {
@@ -205,6 +215,10 @@ mod tests {
         assert!(other::<()>(Value("x".into()))
             .unwrap_err()
             .contains("unexpected argument"));
+        let no_options = |args: &[&str]| testing::parse_str(no_options, args);
+        assert_eq!(no_options(&[]), Ok(Request::Run(())));
+        assert_eq!(no_options(&["--version"]), Ok(Request::Version));
+        assert!(no_options(&["x"]).unwrap_err().contains("unexpected"));
         assert_eq!(json_or_text(Ok("json".into())), Ok(true));
         assert_eq!(json_or_text(Ok("text".into())), Ok(false));
         assert!(json_or_text(Ok("xml".into())).is_err());

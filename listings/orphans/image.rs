@@ -478,6 +478,23 @@ pub fn build_static_foster() -> Result<PathBuf, String> {
         .ok_or_else(|| "cargo built no foster binary".into())
 }
 
+/// For tables whose rows all run in Docker: the project's image, built if
+/// needed, or what this machine lacks for them (an engine, or an image it
+/// could build), as the one line a page shows.
+pub fn image_or_missing() -> Result<Image, Missing> {
+    capability::docker()?;
+    match image_for_docker_rows() {
+        Ok(Availability::Ready(image)) => Ok(image),
+        // What the image needs besides the engine (busybox, say).
+        Ok(Availability::Unavailable(missing)) => Err(Missing::combined(&missing)),
+        Err(why) => Err(Missing::new(
+            "the project's image",
+            why,
+            "see `cargo run --bin orphans-image`",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,11 +15,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use foster::procfs;
-use foster::status::shell_status;
-use nix::errno::Errno;
+use foster::status::{reap, Wait};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe, read, ForkResult, Pid};
 use orphans::cli::{fail, usage_error};
 use orphans::initbench::bench::monotonic_ns;
@@ -261,10 +260,12 @@ pub fn relay(args: Vec<String>) {
 /// Reaps every dead child; the command's status if it was one of them.
 fn reap_until_none(command: Pid) -> Option<i32> {
     loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return None,
-            Ok(status) if status.pid() == Some(command) => return shell_status(status),
-            Ok(_) | Err(_) => continue,
+        match reap(-1, Wait::NoHang) {
+            Ok(Some(reaped)) if reaped.pid == command.as_raw() => {
+                return reaped.status.shell_status()
+            }
+            Ok(Some(_)) => continue,
+            Ok(None) | Err(_) => return None,
         }
     }
 }

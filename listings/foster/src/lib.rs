@@ -14,6 +14,7 @@ extern crate self as foster;
 
 pub mod log;
 pub mod options;
+pub mod pidfd;
 pub mod procfs;
 pub mod reap;
 pub mod shutdown;

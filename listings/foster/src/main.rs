@@ -7,12 +7,12 @@ use std::ffi::OsString;
 use std::process::exit;
 
 use foster::log::{say, Log};
-use foster::options::{self, Options, Request, LICENSE, USAGE};
+use foster::options::{self, version, Options, Request, LICENSE, USAGE};
+use foster::procfs;
 use foster::reap::Reaper;
 use foster::shutdown::shut_down;
 use foster::signals::{name, send, Signals};
-use foster::spawn::{spawn, terminal};
-use foster::status::shell_status;
+use foster::spawn::{note_inherited_sigpipe, spawn, terminal};
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
@@ -22,7 +22,7 @@ use nix::unistd::Pid;
 fn main() {
     let options = command_line();
     let log = Log {
-        level: options.verbosity,
+        level: options.verbosity.level(),
     };
     // Setup: an error here exits with a message, since nothing runs yet.
     let signals = Signals::take_over().unwrap_or_else(|e| fail(1, format_args!("signals: {e}")));
@@ -30,8 +30,9 @@ fn main() {
     if let Some(signal) = options.parent_death_signal {
         prctl::set_pdeathsig(signal).unwrap_or_else(|e| fail(1, format_args!("-p: {e}")));
     }
+    let proc_is_ours = check_proc(log);
     let command = start(&options, &signals, log);
-    let mut reaper = Reaper::new(command, log, options.warn_on_reap);
+    let mut reaper = Reaper::new(command, log, options.warn_on_reap, proc_is_ours);
 
     // The loop. From here on an error only warns: foster must outlive the
     // command and keep reaping, whatever happens.
@@ -45,8 +46,9 @@ fn main() {
             forward(number, command, &options, log);
         }
     };
-    shut_down(&signals, &mut reaper, options.grace, log);
-    exit(exit_status(shell_status(status).unwrap_or(1), &options));
+    shut_down(&signals, &mut reaper, options.grace.duration(), log);
+    // Always Some: the reaper keeps only the status of a command that ended.
+    exit(exit_status(status.shell_status().unwrap_or(1), &options));
 }
 // ANCHOR_END: main
 
@@ -59,8 +61,10 @@ fn forward(number: i32, command: Pid, options: &Options, log: Log) {
         Some(&(_, to)) => to,
         None => number,
     };
+    // kill(2): a negative PID names a process group. A PID is positive,
+    // so the negation cannot overflow; checked all the same.
     let target = if options.process_group {
-        -command.as_raw()
+        command.as_raw().checked_neg().unwrap_or(0)
     } else {
         command.as_raw()
     };
@@ -77,7 +81,11 @@ fn forward(number: i32, command: Pid, options: &Options, log: Log) {
 /// The status foster exits with: the command's (128+N for signal N, as a
 /// shell reports it), or 0 for a status listed with `-e`.
 fn exit_status(status: i32, options: &Options) -> i32 {
-    if options.success_codes.contains(&status) {
+    if options
+        .success_codes
+        .iter()
+        .any(|&code| i32::from(code) == status)
+    {
         0
     } else {
         status
@@ -99,6 +107,24 @@ fn become_a_reaper(options: &Options, log: Log) {
         Err(e) => log.warn(format_args!(
             "warning: not PID 1 and cannot be a child subreaper ({e}): orphans will not be reaped"
         )),
+    }
+}
+
+/// Whether `/proc` is the procfs of foster's own PID namespace. If it is
+/// not (a host's `/proc` mounted into a container, or none at all), its
+/// PIDs name other processes than foster's: foster says so and reads
+/// nothing there (no names in messages, no adoptions at `-vv`, and not PID
+/// 1, nobody to stop in the grace shutdown).
+fn check_proc(log: Log) -> bool {
+    match procfs::is_own() {
+        Ok(()) => true,
+        Err(why) => {
+            log.warn(format_args!(
+                "warning: {why}: not reading /proc (no names in messages; \
+                 not PID 1, the grace shutdown cannot find the processes left)"
+            ));
+            false
+        }
     }
 }
 
@@ -126,14 +152,27 @@ fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
 }
 // ANCHOR_END: setup
 
+// ANCHOR: sigpipe
+/// Rust's runtime sets SIGPIPE to "ignore" before `main` runs, and that
+/// would hide whether foster's parent had ignored it. The C library runs
+/// the functions listed in the ELF section `.init_array` before `main`,
+/// and so before Rust's runtime: this one notes SIGPIPE's action as the
+/// parent left it, for the command to inherit.
+#[used]
+#[link_section = ".init_array"]
+static NOTE_SIGPIPE_FIRST: extern "C" fn() = note_sigpipe_first;
+
+extern "C" fn note_sigpipe_first() {
+    note_inherited_sigpipe();
+}
+// ANCHOR_END: sigpipe
+
 fn command_line() -> Options {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     match options::parse(args, &|name| std::env::var_os(name)) {
         Ok(Request::Run(options)) => options,
         Ok(Request::Help) => print_and_exit(USAGE),
-        Ok(Request::Version) => {
-            print_and_exit(concat!("foster version ", env!("CARGO_PKG_VERSION")))
-        }
+        Ok(Request::Version) => print_and_exit(&version()),
         Ok(Request::License) => print_and_exit(LICENSE),
         Err(message) => {
             say(format_args!("{message}\n{USAGE}"));

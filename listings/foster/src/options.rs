@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use foster::log::WARNINGS;
+use foster::log::{TRACE, WARNINGS};
 use foster::signals::parse_signal;
 use nix::sys::signal::Signal;
 
@@ -30,8 +30,8 @@ kills the rest and exits with CMD's status (128+N if signal N killed it).
   -r SIG:NEW     forward SIG as NEW (e.g. -r TERM:QUIT); NEW 0 drops SIG
   -w             warn when reaping a process that is not CMD
   -v             say more; -vv shows every adoption, reap and signal
-  --grace DUR    time left to processes after CMD exits: 5s (default),
-                 500ms, 0 (exit at once, as tini does)
+  --grace DUR    time left to processes after CMD exits: 2s (default),
+                 500ms, 1.5s, 1m, 1h, 0 (exit at once, as tini does)
   -l             show the license
   -V, --version  show the version
   -h, --help     show this help
@@ -43,23 +43,83 @@ FOSTER_GRACE (like --grace). Flags win over the environment.
 
 Exit status: CMD's status, or 128+N when signal N killed it; 0 instead of
 a status given with -e; 126 when CMD cannot be run, 127 when it is not
-found; 2 for a command line foster cannot read; 1 when foster cannot set
-itself up (its signals, -s, -p).
+found; 2 for a command line foster cannot read (tini exits 1); 1 when
+foster cannot set itself up (its signals, -s, -p).
 
 Grace: when CMD has exited and other processes are left (as PID 1, every
 process in the PID namespace; elsewhere, foster's descendants), foster
 sends them SIGTERM and reaps them as they exit, for up to the grace time; a
 signal foster gets meanwhile goes to all of them. Then it sends SIGKILL,
-every 100 ms for up to 5 s, and exits. DUR is a number with ms, s or m, or
-a bare number of seconds (10 means 10s; 1.5s works too); 0 leaves them at
-once, and when foster is PID 1 the kernel then kills them.
+every 100 ms for up to 5 s, and exits. DUR is a number with ms, s, m or h,
+or a bare number of seconds (10 means 10s; 1.5s works too); 0 leaves them
+at once, and when foster is PID 1 the kernel then kills them.
 
-Limits: CODE is 0 to 255. SIGNAL is a name, with or without SIG, in any
-case (TERM, sigusr1, RTMIN+2), or a number from 1 to SIGRTMAX (64 on
-Linux); -p takes no real-time signal. A verbosity above 3 counts as 3.";
+Limits: --grace and FOSTER_GRACE at most 24h; CODE is 0 to 255; a signal
+is a name, with or without SIG, in any case (TERM, sigusr1, RTMIN+3), or a
+number from 1 to SIGRTMAX (64 on Linux); -p takes no real-time signal; a
+verbosity above 3 counts as 3. Anything else is a usage error.";
+
+// ANCHOR: version
+/// `foster version 0.1.0 - git.1a2b3c4`: tini's form, which Docker parses
+/// when foster is its `--init` (`docker info` shows what follows ` - git.`).
+pub fn version() -> String {
+    format!(
+        "foster version {} - git.{COMMIT}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The commit foster was built from, which build.rs finds; `unknown`
+/// outside a git checkout (and where build.rs did not run).
+pub const COMMIT: &str = match option_env!("FOSTER_COMMIT") {
+    Some(commit) => commit,
+    None => "unknown",
+};
+// ANCHOR_END: version
 
 pub const LICENSE: &str =
     "foster is licensed under the MIT license or the Apache License 2.0, at your option.";
+
+// ANCHOR: bounded
+/// The grace time, from 0 to [`Grace::MAX`]: a duration that cannot make
+/// a deadline overflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grace(Duration);
+
+impl Grace {
+    /// A day: longer is surely a mistake, and `Instant + MAX` is safe.
+    pub const MAX: Duration = Duration::from_secs(24 * 60 * 60);
+    /// The default: see chapter 10, "The default grace against docker stop".
+    pub const DEFAULT: Grace = Grace(Duration::from_secs(2));
+
+    pub fn new(duration: Duration) -> Option<Grace> {
+        (duration <= Grace::MAX).then_some(Grace(duration))
+    }
+
+    pub fn duration(self) -> Duration {
+        self.0
+    }
+}
+
+/// How much foster says: [`QUIET`](foster::log::QUIET) (0) to
+/// [`TRACE`] (3). More `-v`s or a larger number mean 3, as in tini.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verbosity(u8);
+
+impl Verbosity {
+    pub fn new(level: u8) -> Verbosity {
+        Verbosity(level.min(TRACE))
+    }
+
+    pub fn louder(self) -> Verbosity {
+        Verbosity::new(self.0.saturating_add(1))
+    }
+
+    pub fn level(self) -> u8 {
+        self.0
+    }
+}
+// ANCHOR_END: bounded
 
 /// Everything foster was asked to do.
 #[derive(Debug, PartialEq)]
@@ -69,15 +129,15 @@ pub struct Options {
     pub subreaper_required: bool,
     /// `-g`: forward to CMD's process group.
     pub process_group: bool,
-    pub verbosity: u8,
+    pub verbosity: Verbosity,
     /// `-w`: warn about every reaped process that is not CMD.
     pub warn_on_reap: bool,
     pub parent_death_signal: Option<Signal>,
     /// `-e`: exit statuses of CMD that foster reports as 0.
-    pub success_codes: Vec<i32>,
+    pub success_codes: Vec<u8>,
     /// `-r`: (signal, replacement) pairs; a replacement of 0 drops it.
     pub rewrites: Vec<(i32, i32)>,
-    pub grace: Duration,
+    pub grace: Grace,
 }
 
 /// What the command line asks for.
@@ -91,6 +151,7 @@ pub enum Request {
 
 /// Reads `args` (without the program name) and the environment through
 /// `env`. An `Err` is a message for the user; the caller shows the usage.
+/// Never panics, whatever it is given (tests/parse_fuzz.rs).
 pub fn parse(
     args: Vec<OsString>,
     env: &dyn Fn(&str) -> Option<OsString>,
@@ -107,7 +168,7 @@ pub fn parse(
             Short('s') => options.subreaper_required = true,
             Short('g') => options.process_group = true,
             Short('w') => options.warn_on_reap = true,
-            Short('v') => options.verbosity = options.verbosity.saturating_add(1),
+            Short('v') => options.verbosity = options.verbosity.louder(),
             Short('e') => options
                 .success_codes
                 .push(exit_code(&text(parser.value())?)?),
@@ -115,7 +176,7 @@ pub fn parse(
                 options.parent_death_signal = Some(standard_signal(&text(parser.value())?)?)
             }
             Short('r') => options.rewrites.push(rewrite(&text(parser.value())?)?),
-            Long("grace") => options.grace = duration(&text(parser.value())?)?,
+            Long("grace") => options.grace = grace(&text(parser.value())?)?,
             Value(first) => {
                 options.command.push(first);
                 options.command.extend(parser.raw_args().map_err(error)?);
@@ -140,13 +201,14 @@ fn from_environment(env: &dyn Fn(&str) -> Option<OsString>) -> Result<Options, S
     let verbosity = match env("FOSTER_VERBOSITY").or_else(|| env("TINI_VERBOSITY")) {
         Some(level) => os_text(level)?
             .trim()
-            .parse()
+            .parse::<u8>()
+            .map(Verbosity::new)
             .map_err(|_| "FOSTER_VERBOSITY/TINI_VERBOSITY takes a number from 0 to 3")?,
-        None => WARNINGS,
+        None => Verbosity::new(WARNINGS),
     };
     let grace = match env("FOSTER_GRACE") {
-        Some(value) => duration(&os_text(value)?).map_err(|e| format!("FOSTER_GRACE: {e}"))?,
-        None => Duration::from_secs(5),
+        Some(value) => grace(&os_text(value)?).map_err(|e| format!("FOSTER_GRACE: {e}"))?,
+        None => Grace::DEFAULT,
     };
     Ok(Options {
         command: Vec::new(),
@@ -172,13 +234,9 @@ fn os_text(value: OsString) -> Result<String, String> {
 }
 
 /// `-e CODE`: an exit status, 0 to 255.
-fn exit_code(text: &str) -> Result<i32, String> {
-    match text.parse::<i32>() {
-        Ok(code) if (0..=255).contains(&code) => Ok(code),
-        _ => Err(format!(
-            "-e takes an exit status from 0 to 255, not '{text}'"
-        )),
-    }
+fn exit_code(text: &str) -> Result<u8, String> {
+    text.parse::<u8>()
+        .map_err(|_| format!("-e takes an exit status from 0 to 255, not '{text}'"))
 }
 
 /// `-p SIGNAL`: prctl(2) takes any signal, but foster names only the
@@ -202,7 +260,13 @@ fn rewrite(text: &str) -> Result<(i32, i32), String> {
     Ok((from, to))
 }
 
-/// `5s`, `500ms`, `2m`, `1.5s`, or a bare number of seconds such as `0`.
+/// `--grace` and `FOSTER_GRACE`: a [`duration`] of at most [`Grace::MAX`].
+fn grace(text: &str) -> Result<Grace, String> {
+    Grace::new(duration(text)?).ok_or_else(|| format!("a grace of '{text}' is over 24h"))
+}
+
+/// `5s`, `500ms`, `2m`, `1h`, `1.5s`, or a bare number of seconds such as
+/// `0`. Not negative, not infinite, not NaN.
 pub fn duration(text: &str) -> Result<Duration, String> {
     let bad = || format!("'{text}' is not a duration such as 5s, 500ms or 0");
     let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
@@ -211,9 +275,13 @@ pub fn duration(text: &str) -> Result<Duration, String> {
         (n, 1.0)
     } else if let Some(n) = text.strip_suffix('m') {
         (n, 60.0)
+    } else if let Some(n) = text.strip_suffix('h') {
+        (n, 3600.0)
     } else {
         (text, 1.0)
     };
+    // f64's parser also takes "inf" and "NaN": try_from_secs_f64 refuses
+    // those, negative numbers, and anything beyond u64 seconds.
     let value: f64 = number.parse().map_err(|_| bad())?;
     Duration::try_from_secs_f64(value * scale).map_err(|_| bad())
 }
@@ -248,7 +316,7 @@ mod tests {
             &[],
         );
         assert!(o.subreaper_required && o.process_group && o.warn_on_reap);
-        assert_eq!(o.verbosity, 3);
+        assert_eq!(o.verbosity.level(), 3);
         assert_eq!(o.success_codes, [3, 4]);
         assert_eq!(o.parent_death_signal, Some(Signal::SIGKILL));
         assert_eq!(o.command, ["sh", "-c", "x"]);
@@ -267,10 +335,14 @@ mod tests {
             &[],
         );
         assert_eq!(o.rewrites, [(15, 3), (10, 0)]);
-        assert_eq!(o.grace, Duration::from_millis(500));
+        assert_eq!(o.grace.duration(), Duration::from_millis(500));
         assert_eq!(duration("0"), Ok(Duration::ZERO));
         assert_eq!(duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert!(duration("-1s").is_err() && duration("soon").is_err());
+        for bad in ["inf", "NaN", "1e19", "1e400s", "25h"] {
+            assert!(grace(bad).is_err(), "{bad}");
+        }
+        assert_eq!(grace("24h").map(Grace::duration), Ok(Grace::MAX));
     }
 
     #[test]
@@ -284,14 +356,18 @@ mod tests {
             ],
         );
         assert!(o.subreaper_required && o.process_group);
-        assert_eq!(o.verbosity, 2);
+        assert_eq!(o.verbosity.level(), 2);
         let o = options(&["x"], &[("FOSTER_SUBREAPER", "0"), ("FOSTER_GRACE", "0")]);
         assert!(!o.subreaper_required);
-        assert_eq!(o.grace, Duration::ZERO);
+        assert_eq!(o.grace.duration(), Duration::ZERO);
         assert_eq!(
-            options(&["--grace", "2s", "x"], &[("FOSTER_GRACE", "0")]).grace,
-            Duration::from_secs(2)
+            options(&["--grace", "3s", "x"], &[("FOSTER_GRACE", "0")]).grace,
+            Grace(Duration::from_secs(3))
         );
+        assert_eq!(options(&["x"], &[]).grace, Grace::DEFAULT);
+        // tini's rule: more is as much as there is.
+        let loud = options(&["-vvvvvvvv", "x"], &[("TINI_VERBOSITY", "200")]);
+        assert_eq!(loud.verbosity.level(), 3);
     }
 
     #[test]
@@ -303,6 +379,9 @@ mod tests {
             &["-p", "SIGNOPE", "x"],
             &["-r", "TERM", "x"],
             &["--grace", "x"],
+            &["--grace", "1e19", "x"],
+            &["-e", "-1", "x"],
+            &["-r", "RTMIN+2147483647:TERM", "x"],
             &["-z", "x"],
         ] {
             assert!(parse_with(args, &[]).is_err(), "{args:?}");

@@ -18,20 +18,72 @@ pub fn comm(pid: i32) -> Option<String> {
     Some(text.trim_end_matches('\n').to_string())
 }
 
-/// The one-letter state of process `pid` from `/proc/PID/stat` (`R`, `S`,
-/// `Z` for a zombie, …). The command name in that line is in parentheses and
-/// may itself contain spaces or `)`, so the state is read after the *last* `)`.
-pub fn state(pid: i32) -> Option<char> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.trim_start().chars().next()
+/// What foster reads of `/proc/PID/stat` (proc(5)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stat {
+    /// The one-letter state: `R`, `S`, `Z` for a zombie, …
+    pub state: char,
+    /// The parent's PID (field 4).
+    pub parent: i32,
+    /// When the process started, in clock ticks after boot (field 22).
+    /// With the PID it tells one process from a later one with the same
+    /// number: the kernel hands out PIDs in turn (alloc_pid, kernel/pid.c),
+    /// so a PID comes back only after all the others have been used, which
+    /// within one tick (a hundredth of a second) would take a tiny
+    /// `pid_max` and a storm of forks.
+    pub start_time: u64,
 }
 
-/// The parent PID of process `pid` (field 4 of `/proc/PID/stat`).
+/// Process `pid`'s [`Stat`], `None` when this `/proc` has no such process.
+/// The command name in that line is in parentheses and may itself contain
+/// spaces or `)`, so the fields are read after the *last* `)`.
+pub fn stat(pid: i32) -> Option<Stat> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = text.get(text.rfind(')')?.checked_add(1)?..)?;
+    // Fields from 3 (the state) on: field N is at index N - 3.
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    Some(Stat {
+        state: fields.first()?.chars().next()?,
+        parent: fields.get(1)?.parse().ok()?,
+        start_time: fields.get(19)?.parse().ok()?,
+    })
+}
+
+/// The one-letter state of process `pid` (`R`, `S`, `Z` for a zombie, …).
+pub fn state(pid: i32) -> Option<char> {
+    stat(pid).map(|s| s.state)
+}
+
+/// The parent PID of process `pid`.
 pub fn parent_of(pid: i32) -> Option<i32> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(1)?.parse().ok()
+    stat(pid).map(|s| s.parent)
+}
+
+/// Whether `/proc` is the procfs of the caller's own PID namespace, where
+/// PIDs mean what they mean to the caller. A container may see the host's
+/// `/proc` (mounted in, or never replaced), or none at all; then
+/// `/proc/self` names another number, or nothing (proc(5), /proc/self).
+/// `Err` says which, for a message.
+pub fn is_own() -> Result<(), String> {
+    let me = nix::unistd::getpid().as_raw();
+    let link = fs::read_link("/proc/self").map_err(|e| format!("/proc/self: {e}"))?;
+    match link.to_str().and_then(|text| text.parse::<i32>().ok()) {
+        Some(pid) if pid == me => Ok(()),
+        _ => Err(format!(
+            "/proc belongs to another PID namespace (/proc/self is {}, not {me})",
+            link.display()
+        )),
+    }
+}
+
+/// How many times process `pid` has gone to sleep in the kernel and been
+/// woken up (`voluntary_ctxt_switches` in `/proc/PID/status`, proc(5)).
+pub fn voluntary_switches(pid: i32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|count| count.trim().parse().ok())
 }
 
 /// Every PID listed in this `/proc`: the processes of the PID namespace that
@@ -66,16 +118,25 @@ pub fn children(pid: i32) -> Vec<i32> {
 /// Every process below `ancestor` in this `/proc`: its children, their
 /// children, and so on, found by following each process's parent link.
 pub fn descendants(ancestor: i32) -> Vec<i32> {
-    let family: Vec<(i32, i32)> = pids()
+    family_below(ancestor)
         .into_iter()
-        .filter_map(|pid| Some((pid, parent_of(pid)?)))
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// Like [`descendants`], with each one's [`Stat::start_time`], which tells
+/// that process from a later one that reuses its PID.
+pub fn family_below(ancestor: i32) -> Vec<(i32, u64)> {
+    let family: Vec<(i32, Stat)> = pids()
+        .into_iter()
+        .filter_map(|pid| Some((pid, stat(pid)?)))
         .collect();
     let mut found = Vec::new();
     let mut frontier = vec![ancestor];
     while let Some(parent) = frontier.pop() {
-        for &(pid, _) in family.iter().filter(|&&(_, ppid)| ppid == parent) {
-            found.push(pid);
-            frontier.push(pid);
+        for (pid, stat) in family.iter().filter(|(_, stat)| stat.parent == parent) {
+            found.push((*pid, stat.start_time));
+            frontier.push(*pid);
         }
     }
     found
@@ -117,7 +178,11 @@ fn parse_first_nspid(status: &[u8]) -> Option<i32> {
     for &byte in &status[start..] {
         match byte {
             b' ' | b'\t' if value.is_none() => continue,
-            b'0'..=b'9' => value = Some(value.unwrap_or(0) * 10 + i32::from(byte - b'0')),
+            // Checked: a number too large for a PID is no PID.
+            b'0'..=b'9' => {
+                let digit = i32::from(byte - b'0');
+                value = Some(value.unwrap_or(0).checked_mul(10)?.checked_add(digit)?);
+            }
             _ => break,
         }
     }
@@ -159,6 +224,7 @@ mod tests {
     #[test]
     fn nspid_missing_is_none() {
         assert_eq!(parse_first_nspid(b"Name:\tx\nPid:\t5\n"), None);
+        assert_eq!(parse_first_nspid(b"NSpid:\t99999999999\n"), None);
         assert_eq!(parse_first_nspid(b"XNSpid:\t5\n"), None);
     }
 
@@ -170,6 +236,9 @@ mod tests {
         assert_eq!(state(i32::MAX), None);
         assert_eq!(parent_of(me), Some(nix::unistd::getppid().as_raw()));
         assert!(pids().contains(&me));
+        assert!(stat(me).is_some_and(|s| s.start_time > 0));
+        assert_eq!(is_own(), Ok(()));
+        assert!(voluntary_switches(me).is_some());
     }
 
     #[test]

@@ -5,17 +5,16 @@
 use std::collections::BTreeSet;
 
 use foster::log::Log;
-use foster::procfs::comm;
-use foster::status::describe;
+use foster::procfs::{children, comm};
+use foster::status::{peek_ended, reap, Reaped, Status, Wait};
 use nix::errno::Errno;
-use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
-use nix::unistd::Pid;
+use nix::unistd::{getpid, Pid};
 
 /// What one round of reaping found.
 #[derive(Debug, Default)]
 pub struct Round {
-    /// The command's status, if the command was reaped in this round.
-    pub command_status: Option<WaitStatus>,
+    /// The command's status, if the command ended in this round.
+    pub command_status: Option<Status>,
     /// Whether foster still has children (alive, or dead and unreaped).
     pub children_left: bool,
 }
@@ -26,16 +25,21 @@ pub struct Reaper {
     pub log: Log,
     /// `-w`: warn about each process reaped that is not the command.
     pub warn_on_reap: bool,
+    /// Whether `/proc` is the procfs of foster's PID namespace
+    /// ([`foster::procfs::is_own`]). If not, its PIDs are not foster's, so
+    /// foster reads nothing there: no names in messages, no adoptions.
+    pub proc_is_ours: bool,
     /// At `-vv`: the children foster has already seen.
     known: BTreeSet<i32>,
 }
 
 impl Reaper {
-    pub fn new(command: Pid, log: Log, warn_on_reap: bool) -> Reaper {
+    pub fn new(command: Pid, log: Log, warn_on_reap: bool, proc_is_ours: bool) -> Reaper {
         Reaper {
             command,
             log,
             warn_on_reap,
+            proc_is_ours,
             known: BTreeSet::new(),
         }
     }
@@ -45,19 +49,16 @@ impl Reaper {
     /// for many deaths: a pending signal is not queued twice (signal(7)),
     /// so foster asks waitpid(2) again and again with WNOHANG until it
     /// says "none dead now" (0) or "no children at all" (ECHILD).
-    /// `__WALL` also collects children that were not started by fork(2)
-    /// with SIGCHLD as their exit signal (wait(2), NOTES).
     pub fn reap_all(&mut self) -> Round {
         let mut round = Round::default();
         loop {
             let (next, name) = self.next_dead_with_name();
-            match waitpid(next, Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL)) {
-                Ok(WaitStatus::StillAlive) => {
+            match reap(next, Wait::NoHang) {
+                Ok(Some(reaped)) => self.reaped(reaped, name, &mut round),
+                Ok(None) => {
                     round.children_left = true;
                     break;
                 }
-                Ok(status) => self.reaped(status, name, &mut round),
-                Err(Errno::EINTR) => continue,
                 Err(Errno::ECHILD) => break,
                 Err(error) => {
                     self.log.warn(format_args!("warning: waitpid: {error}"));
@@ -66,53 +67,55 @@ impl Reaper {
                 }
             }
         }
-        if self.log.tracing() {
+        if self.log.tracing() && self.proc_is_ours {
             self.report_adoptions();
         }
         round
     }
     // ANCHOR_END: reap_all
 
-    fn reaped(&mut self, status: WaitStatus, name: Option<String>, round: &mut Round) {
-        let Some(pid) = status.pid() else { return };
-        self.known.remove(&pid.as_raw());
-        if pid == self.command {
+    fn reaped(&mut self, reaped: Reaped, name: Option<String>, round: &mut Round) {
+        let Reaped { pid, status } = reaped;
+        let is_command = pid == self.command.as_raw();
+        // A child that only stopped or continued has not ended. waitpid
+        // does not report those without WUNTRACED/WCONTINUED, but if it
+        // ever did, the command would still be running: not its status.
+        if is_command && status.shell_status().is_some() {
             round.command_status = Some(status);
         }
         // The common case, an orphan reaped with nothing to say, must cost
         // nothing more than the waitpid: format only what will be shown.
         let orphan_news = self.warn_on_reap || self.log.tracing();
-        if pid != self.command && !orphan_news {
+        if !is_command && !orphan_news {
             return;
         }
+        self.known.remove(&pid);
         let name = name.unwrap_or_else(|| "?".into());
-        let how = describe(status);
-        if pid == self.command {
-            self.log.info(format_args!("command {pid} ({name}) {how}"));
-        } else if self.warn_on_reap {
+        if is_command {
             self.log
-                .warn(format_args!("warning: reaped zombie {pid} ({name}), {how}"));
+                .info(format_args!("command {pid} ({name}) {status}"));
+        } else if self.warn_on_reap {
+            self.log.warn(format_args!(
+                "warning: reaped zombie {pid} ({name}), {status}"
+            ));
         } else {
             self.log
-                .trace(format_args!("reaped orphan {pid} ({name}), {how}"));
+                .trace(format_args!("reaped orphan {pid} ({name}), {status}"));
         }
     }
 
     /// The next dead child and its command name, for messages: waitid(2)
     /// with WNOWAIT looks at a dead child without reaping it, so its
     /// `/proc/PID/comm` is still there. Only done when a message will show
-    /// it; otherwise `(None, None)`: waitpid takes any dead child.
-    fn next_dead_with_name(&self) -> (Option<Pid>, Option<String>) {
-        if !(self.warn_on_reap || self.log.level >= foster::log::INFO) {
-            return (None, None);
+    /// it; otherwise `(-1, None)`: waitpid takes any dead child.
+    fn next_dead_with_name(&self) -> (i32, Option<String>) {
+        let named = self.warn_on_reap || self.log.level >= foster::log::INFO;
+        if !(named && self.proc_is_ours) {
+            return (-1, None);
         }
-        let flags = WaitPidFlag::WEXITED
-            | WaitPidFlag::WNOHANG
-            | WaitPidFlag::WNOWAIT
-            | WaitPidFlag::__WALL;
-        match waitid(Id::All, flags).ok().and_then(|status| status.pid()) {
-            Some(pid) => (Some(pid), comm(pid.as_raw())),
-            None => (None, None),
+        match peek_ended() {
+            Ok(Some(pid)) => (pid, comm(pid)),
+            _ => (-1, None),
         }
     }
 
@@ -121,15 +124,7 @@ impl Reaper {
     /// hands foster an orphan that is still alive, so this is what foster
     /// notices each time it wakes up (`/proc/PID/task/TID/children`, proc(5)).
     fn report_adoptions(&mut self) {
-        let me = std::process::id();
-        let path = format!("/proc/{me}/task/{me}/children");
-        let Ok(children) = std::fs::read_to_string(path) else {
-            return;
-        };
-        for pid in children
-            .split_whitespace()
-            .filter_map(|p| p.parse::<i32>().ok())
-        {
+        for pid in children(getpid().as_raw()) {
             if pid != self.command.as_raw() && self.known.insert(pid) {
                 let name = comm(pid).unwrap_or_else(|| "?".into());
                 self.log

@@ -7,17 +7,24 @@
 use std::time::Duration;
 
 use nix::errno::Errno;
+// nix's own libc, whose sigset_t its SigSet holds (the book's tests compile
+// this file next to other copies of the libc crate).
+use nix::libc;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::AsFd;
 
 // ANCHOR: take_over
-/// Signals the kernel raises *because of* what the process just did (a bad
-/// memory access, a division by zero, abort(3)). Blocking them is useless
-/// or worse: sigprocmask(2) leaves a fault's signal that arrives blocked
-/// undefined (Linux kills the process anyway), and if foster itself faults
-/// it should die of it, loudly.
+/// The signals the kernel raises *because of* what the process just did:
+/// a bad memory access, an illegal instruction, a division by zero, a
+/// breakpoint, a forbidden system call, abort(3). foster blocks them like
+/// the others, because another process may also *send* them with kill(2),
+/// and then they are a message for the command. A real fault still kills
+/// foster: when the kernel forces a fault's signal on a process that blocks
+/// it, it unblocks it and restores its default action first
+/// (force_sig_info_to_task, kernel/signal.c), and abort(3) unblocks
+/// SIGABRT before raising it.
 const SYNCHRONOUS: [Signal; 7] = [
     Signal::SIGSEGV,
     Signal::SIGBUS,
@@ -36,21 +43,16 @@ pub struct Signals {
 }
 
 impl Signals {
-    /// Blocks every signal but the synchronous ones, real-time signals
-    /// included, and opens a signalfd for them. Must run before the command
-    /// starts, so that not even its first SIGCHLD can be lost: a blocked
-    /// signal stays pending until the signalfd is read.
+    /// Blocks every signal, 1 to 64 ([`every_signal`]), and opens a
+    /// signalfd for them. Must run before the command starts, so that not
+    /// even its first SIGCHLD can be lost: a blocked signal stays pending
+    /// until the signalfd is read, even one whose action is "ignore"
+    /// (sig_ignored, kernel/signal.c, never drops a blocked signal).
     pub fn take_over() -> nix::Result<Signals> {
-        let mut wanted = SigSet::all();
-        for signal in SYNCHRONOUS {
-            wanted.remove(signal);
-        }
         let mut original_mask = SigSet::empty();
-        sigprocmask(
-            SigmaskHow::SIG_SETMASK,
-            Some(&wanted),
-            Some(&mut original_mask),
-        )?;
+        sigprocmask(SigmaskHow::SIG_BLOCK, None, Some(&mut original_mask))?;
+        let every = every_signal();
+        block(&every)?;
         // A parent may have left SIGCHLD *ignored*, and that survives
         // execve(2). Then the kernel reaps foster's children itself and
         // their statuses are lost (wait(2), NOTES): foster would never
@@ -58,7 +60,7 @@ impl Signals {
         // SAFETY: SIG_DFL installs no handler, so no code of ours can run
         // in a signal context.
         unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) }?;
-        let fd = SignalFd::with_flags(&wanted, SfdFlags::SFD_CLOEXEC)?;
+        let fd = SignalFd::with_flags(&every, SfdFlags::SFD_CLOEXEC)?;
         Ok(Signals { fd, original_mask })
     }
     // ANCHOR_END: take_over
@@ -71,7 +73,7 @@ impl Signals {
     pub fn next(&self) -> i32 {
         loop {
             match self.fd.read_signal() {
-                Ok(Some(info)) => return info.ssi_signo as i32,
+                Ok(Some(info)) => return checked(info.ssi_signo, info.ssi_code),
                 Ok(None) | Err(Errno::EINTR) => continue,
                 Err(error) => {
                     foster::log::say(format_args!(
@@ -88,8 +90,11 @@ impl Signals {
     /// Like [`Signals::next`], but gives up after `timeout` (`None`): used
     /// while foster waits out the grace time.
     pub fn next_within(&self, timeout: Duration) -> Option<i32> {
-        let millis = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
-        let timeout = PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX);
+        let millis = timeout.as_millis().clamp(1, i32::MAX as u128);
+        let timeout = i32::try_from(millis)
+            .ok()
+            .and_then(|m| PollTimeout::try_from(m).ok())
+            .unwrap_or(PollTimeout::MAX);
         let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, timeout) {
             Ok(0) => None,
@@ -99,6 +104,80 @@ impl Signals {
         }
     }
 }
+
+/// Signals 1 to 64, every one the kernel has. `SigSet::all()`, which is
+/// sigfillset(3), leaves out the few that the C library keeps for itself
+/// (32 and 33 in glibc, 32 to 34 in musl), and glibc's sigprocmask(3) will
+/// not block those. But any process may send them, and their default
+/// action would end foster: so foster makes this set itself.
+fn every_signal() -> SigSet {
+    // SAFETY: sigset_t is plain data, for which zeros are valid; its first
+    // 64 bits stand for signals 1 to 64 (one bit each, whatever the word
+    // size, so all ones is every signal); nix takes any such set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        std::ptr::write_unaligned((&mut set as *mut libc::sigset_t).cast::<u64>(), u64::MAX);
+        SigSet::from_sigset_t_unchecked(set)
+    }
+}
+
+/// Adds `set` to the blocked signals with the system call itself,
+/// rt_sigprocmask(2), which blocks whatever it is given (but SIGKILL and
+/// SIGSTOP, silently).
+fn block(set: &SigSet) -> nix::Result<()> {
+    // The kernel's own set: 64 signals, 8 bytes (_NSIG / 8).
+    let kernel_set_size: libc::size_t = 8;
+    // SAFETY: the kernel reads `kernel_set_size` bytes of `set`, which is
+    // larger, and writes nothing: there is no old set to fill.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_BLOCK,
+            set.as_ref() as *const libc::sigset_t,
+            std::ptr::null_mut::<libc::sigset_t>(),
+            kernel_set_size,
+        )
+    };
+    Errno::result(result).map(drop)
+}
+
+// ANCHOR: checked
+/// The signal number read from the signalfd, unless it is a synchronous
+/// signal that the *kernel* sent (not through a fault, which never reaches
+/// the signalfd: a machine-check error, say). Then foster dies of it.
+/// `ssi_code` says who sent a signal (sigaction(2), "The siginfo_t
+/// argument"): SI_USER for kill(2), SI_QUEUE for sigqueue(3), SI_TKILL for
+/// tgkill(2), a positive code when the kernel did.
+fn checked(number: u32, code: i32) -> i32 {
+    let number = i32::try_from(number).unwrap_or(0);
+    let synchronous = SYNCHRONOUS.iter().any(|&s| s as i32 == number);
+    let sent_by_a_process = matches!(code, libc::SI_USER | libc::SI_QUEUE | libc::SI_TKILL);
+    if synchronous && !sent_by_a_process {
+        die_of(number);
+    }
+    number
+}
+
+/// Ends foster by signal `number`, as an unhandled fault would: default
+/// action, unblocked, raised. PID 1 is immune to its own signal (the
+/// kernel drops signals without a handler for a namespace's init), so
+/// foster then exits with the status that death would have given.
+fn die_of(number: i32) -> ! {
+    foster::log::say(format_args!(
+        "fatal: {} from the kernel; dying of it",
+        name(number)
+    ));
+    if let Ok(signal) = Signal::try_from(number) {
+        // SAFETY: SIG_DFL installs no handler.
+        let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+        let mut just_this = SigSet::empty();
+        just_this.add(signal);
+        let _ = sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&just_this), None);
+        let _ = send(nix::unistd::getpid().as_raw(), number);
+    }
+    std::process::exit(128 + number.clamp(0, 64))
+}
+// ANCHOR_END: checked
 
 // ANCHOR: send
 /// Sends signal `number` to `pid` (a negative `pid` means that process
@@ -138,7 +217,8 @@ pub fn parse_signal(text: &str) -> Option<i32> {
             "" => 0,
             digits => digits.parse().ok()?,
         };
-        let number = base + sign * offset;
+        // Checked: an offset such as +2147483647 is an error, not an overflow.
+        let number = base.checked_add(sign.checked_mul(offset)?)?;
         (libc::SIGRTMIN()..=libc::SIGRTMAX())
             .contains(&number)
             .then_some(number)
@@ -181,7 +261,21 @@ mod tests {
         assert_eq!(parse_signal("RTMIN+x"), None);
         assert_eq!(parse_signal("RTMAX+1"), None);
         assert_eq!(parse_signal("RTMAX-1"), Some(libc::SIGRTMAX() - 1));
+        assert_eq!(parse_signal("RTMIN+2147483647"), None);
+        assert_eq!(parse_signal("RTMAX-2147483648"), None);
         assert_eq!(name(15), "SIGTERM");
         assert_eq!(name(libc::SIGRTMIN() + 2), "SIGRTMIN+2");
+    }
+
+    #[test]
+    fn a_synchronous_signal_sent_by_a_process_is_a_message() {
+        for signal in SYNCHRONOUS {
+            for code in [libc::SI_USER, libc::SI_QUEUE, libc::SI_TKILL] {
+                assert_eq!(checked(signal as u32, code), signal as i32);
+            }
+        }
+        // Asynchronous signals pass whoever sent them (SI_KERNEL: a
+        // terminal's ^C, say).
+        assert_eq!(checked(libc::SIGINT as u32, libc::SI_KERNEL), libc::SIGINT);
     }
 }

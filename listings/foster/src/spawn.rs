@@ -7,6 +7,7 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::unistd::{getpgrp, isatty, setpgid, tcsetpgrp, Pid};
@@ -29,7 +30,7 @@ pub fn spawn(
     // SAFETY: the closure runs in the forked child before exec, where only
     // async-signal-safe calls are allowed (signal-safety(7)):
     // prepare_child makes only setpgid, sigprocmask, tcsetpgrp and
-    // sigaction calls, and allocates nothing.
+    // sigaction calls, reads an atomic, and allocates nothing.
     unsafe {
         child.pre_exec(move || prepare_child(&original_mask, terminal.as_ref()));
     }
@@ -47,18 +48,41 @@ fn prepare_child(original_mask: &SigSet, terminal: Option<&OwnedFd>) -> io::Resu
     if let Some(terminal) = terminal {
         become_foreground(terminal);
     }
-    // Dispositions other than "default" survive execve(2) only as "ignore"
-    // (Rust's runtime ignores SIGPIPE, a parent may ignore SIGINT): undo
-    // them all, then give back the mask foster found at start.
-    for signal_to_reset in Signal::iterator() {
-        if signal_to_reset != Signal::SIGKILL && signal_to_reset != Signal::SIGSTOP {
-            // SAFETY: SIG_DFL installs no handler, so no Rust code can run
-            // in a signal context; sigaction(2) is async-signal-safe.
-            let _ = unsafe { signal(signal_to_reset, SigHandler::SigDfl) };
-        }
-    }
+    // execve(2) resets handlers, but an "ignore" survives it, and the
+    // command should get what foster's parent gave foster: `nohup foster
+    // CMD` leaves SIGHUP ignored for CMD, as it would without foster.
+    // foster changed two dispositions of its own: SIGCHLD, which stays at
+    // its default for the command too, and SIGPIPE, which Rust's runtime
+    // ignores before `main`: give SIGPIPE back what foster inherited.
+    let sigpipe = if SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed) {
+        SigHandler::SigIgn
+    } else {
+        SigHandler::SigDfl
+    };
+    // SAFETY: SIG_DFL and SIG_IGN install no handler, so no Rust code can
+    // run in a signal context; sigaction(2) is async-signal-safe. (It
+    // cannot fail for SIGPIPE; if it did, the command would still run.)
+    let _ = unsafe { signal(Signal::SIGPIPE, sigpipe) };
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(original_mask), None)?;
     Ok(())
+}
+
+/// Whether SIGPIPE was ignored when foster started, before Rust's runtime
+/// set it to "ignore" for foster itself.
+static SIGPIPE_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
+
+/// Notes whether SIGPIPE is ignored right now. foster's `main.rs` calls it
+/// from the ELF `.init_array`, whose functions the C library runs before
+/// Rust's runtime starts, so it sees what the parent left.
+pub fn note_inherited_sigpipe() {
+    // SAFETY: sigaction(2) with no new action only fills `old`, a
+    // zero-initialized sigaction (plain old data) that lives on our stack.
+    let ignored = unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    };
+    SIGPIPE_WAS_IGNORED.store(ignored, Ordering::Relaxed);
 }
 
 /// Makes the child's process group the terminal's foreground group, so

@@ -397,7 +397,9 @@ mod tests {
     /// page: a new flag without a line in --help fails here.
     #[test]
     fn the_page_names_every_flag_and_variable_of_the_parser() {
-        let source = include_str!("../../foster/src/options.rs");
+        // `option_env!` names a variable of foster's build (the commit it
+        // was built from), not one foster reads when it runs.
+        let source = include_str!("../../foster/src/options.rs").replace("option_env!(\"", "");
         let text = plain(&page(foster::options::USAGE));
         let mut names = Vec::new();
         for piece in source.split("Short('").skip(1) {
