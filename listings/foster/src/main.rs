@@ -37,13 +37,13 @@ fn main() {
     // The loop. From here on an error only warns: foster must outlive the
     // command and keep reaping, whatever happens.
     let status = loop {
-        let number = signals.next();
-        if number == Signal::SIGCHLD as i32 {
+        let arrival = signals.next();
+        if arrival.number == Signal::SIGCHLD as i32 {
             if let Some(status) = reaper.reap_all().command_status {
                 break status;
             }
         } else {
-            forward(number, command, &options, log);
+            forward(arrival.number, command, &options, log);
         }
     };
     shut_down(&signals, &mut reaper, options.grace.duration(), log);
@@ -69,7 +69,13 @@ fn forward(number: i32, command: Pid, options: &Options, log: Log) {
         command.as_raw()
     };
     match send(target, number) {
-        Ok(()) => log.trace(format_args!("forwarded {} to {target}", name(number))),
+        // Only at `-vv` is the name formatted: the String it takes would
+        // be made and freed after every kill(2), while the command, woken
+        // on foster's CPU, may be waiting for foster to go back to sleep.
+        Ok(()) if log.tracing() => {
+            log.trace(format_args!("forwarded {} to {target}", name(number)))
+        }
+        Ok(()) => {}
         // The command has just died; its SIGCHLD is on its way.
         Err(Errno::ESRCH) => {}
         Err(e) => log.warn(format_args!("warning: forwarding {}: {e}", name(number))),

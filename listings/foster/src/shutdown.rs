@@ -41,14 +41,14 @@ pub fn shut_down(signals: &Signals, reaper: &mut Reaper, grace: Duration, log: L
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         match signals.next_within(left) {
             None => break,
-            Some(number) if number == Signal::SIGCHLD as i32 => {
+            Some(arrival) if arrival.number == Signal::SIGCHLD as i32 => {
                 if !reaper.reap_all().children_left {
                     return;
                 }
             }
             // A signal for the command, which is gone: pass it to everyone.
-            Some(number) => {
-                reach.signal_everyone(number, log);
+            Some(arrival) => {
+                reach.signal_everyone(arrival.number, log);
             }
         }
     }
@@ -72,7 +72,7 @@ fn kill_the_rest(signals: &Signals, reaper: &mut Reaper, reach: &mut Reach, log:
         .unwrap_or_else(Instant::now);
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         match signals.next_within(left.min(KILL_EVERY)) {
-            Some(number) if number == Signal::SIGCHLD as i32 => {
+            Some(arrival) if arrival.number == Signal::SIGCHLD as i32 => {
                 if !reaper.reap_all().children_left {
                     return;
                 }

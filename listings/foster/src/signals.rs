@@ -66,21 +66,21 @@ impl Signals {
     // ANCHOR_END: take_over
 
     // ANCHOR: next
-    /// Waits, as long as it takes, for the next signal and returns its
-    /// number. Never fails: if the signalfd ever breaks, foster says so and
-    /// falls back to checking for dead children once a second (as if a
-    /// SIGCHLD had come), which keeps it reaping.
-    pub fn next(&self) -> i32 {
+    /// Waits, as long as it takes, for the next signal. Never fails: if the
+    /// signalfd ever breaks, foster says so and falls back to checking for
+    /// dead children once a second (as if a SIGCHLD had come), which keeps
+    /// it reaping.
+    pub fn next(&self) -> Arrival {
         loop {
-            match self.fd.read_signal() {
-                Ok(Some(info)) => return checked(info.ssi_signo, info.ssi_code),
+            match read_one(&self.fd) {
+                Ok(Some(arrival)) => return checked(arrival),
                 Ok(None) | Err(Errno::EINTR) => continue,
                 Err(error) => {
                     foster::log::say(format_args!(
                         "warning: reading the signalfd: {error}; polling every second"
                     ));
                     std::thread::sleep(Duration::from_secs(1));
-                    return Signal::SIGCHLD as i32;
+                    return Arrival::poll();
                 }
             }
         }
@@ -89,7 +89,7 @@ impl Signals {
 
     /// Like [`Signals::next`], but gives up after `timeout` (`None`): used
     /// while foster waits out the grace time.
-    pub fn next_within(&self, timeout: Duration) -> Option<i32> {
+    pub fn next_within(&self, timeout: Duration) -> Option<Arrival> {
         let millis = timeout.as_millis().clamp(1, i32::MAX as u128);
         let timeout = i32::try_from(millis)
             .ok()
@@ -100,10 +100,59 @@ impl Signals {
             Ok(0) => None,
             Ok(_) => Some(self.next()),
             // Interrupted or failing: let the caller look again.
-            Err(_) => Some(Signal::SIGCHLD as i32),
+            Err(_) => Some(Arrival::poll()),
         }
     }
 }
+
+// ANCHOR: arrival
+/// One signal read from the signalfd: its number, and `si_code`, which
+/// says who sent it (sigaction(2), "The siginfo_t argument"): SI_USER for
+/// kill(2), SI_QUEUE for sigqueue(3), SI_TKILL for tgkill(2); a positive
+/// code when the kernel did, such as CLD_EXITED when a child ended. No
+/// process may send a positive code to another (rt_sigqueueinfo(2)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    pub number: i32,
+    pub code: i32,
+}
+
+impl Arrival {
+    /// What foster acts on when it cannot read signals: "a child may have
+    /// died, look".
+    fn poll() -> Arrival {
+        Arrival {
+            number: Signal::SIGCHLD as i32,
+            code: libc::CLD_EXITED,
+        }
+    }
+
+    /// Whether a process sent it (kill(2), sigqueue(3), tgkill(2)), as
+    /// opposed to the kernel.
+    pub fn sent_by_a_process(self) -> bool {
+        matches!(self.code, libc::SI_USER | libc::SI_QUEUE | libc::SI_TKILL)
+    }
+}
+
+/// Reads one signal. signalfd(2) hands out whole `signalfd_siginfo`
+/// records of 128 bytes, whose first fields are `ssi_signo` (u32),
+/// `ssi_errno` (i32) and `ssi_code` (i32): decoded from the bytes here,
+/// so no other layout is assumed. (nix's `read_signal` panics on a short
+/// read; the kernel never makes one, but an init must not panic.)
+/// `Ok(None)`: nothing whole was read, read again.
+fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
+    let mut record = [0u8; 128];
+    let length = nix::unistd::read(fd.as_fd(), &mut record)?;
+    if length != record.len() {
+        return Ok(None);
+    }
+    let field = |at: usize| [record[at], record[at + 1], record[at + 2], record[at + 3]];
+    Ok(Some(Arrival {
+        number: i32::try_from(u32::from_ne_bytes(field(0))).unwrap_or(0),
+        code: i32::from_ne_bytes(field(8)),
+    }))
+}
+// ANCHOR_END: arrival
 
 /// Signals 1 to 64, every one the kernel has. `SigSet::all()`, which is
 /// sigfillset(3), leaves out the few that the C library keeps for itself
@@ -142,20 +191,15 @@ fn block(set: &SigSet) -> nix::Result<()> {
 }
 
 // ANCHOR: checked
-/// The signal number read from the signalfd, unless it is a synchronous
-/// signal that the *kernel* sent (not through a fault, which never reaches
-/// the signalfd: a machine-check error, say). Then foster dies of it.
-/// `ssi_code` says who sent a signal (sigaction(2), "The siginfo_t
-/// argument"): SI_USER for kill(2), SI_QUEUE for sigqueue(3), SI_TKILL for
-/// tgkill(2), a positive code when the kernel did.
-fn checked(number: u32, code: i32) -> i32 {
-    let number = i32::try_from(number).unwrap_or(0);
-    let synchronous = SYNCHRONOUS.iter().any(|&s| s as i32 == number);
-    let sent_by_a_process = matches!(code, libc::SI_USER | libc::SI_QUEUE | libc::SI_TKILL);
-    if synchronous && !sent_by_a_process {
-        die_of(number);
+/// The signal read from the signalfd, unless it is a synchronous signal
+/// that the *kernel* sent (not through a fault, which never reaches the
+/// signalfd: a machine-check error, say). Then foster dies of it.
+fn checked(arrival: Arrival) -> Arrival {
+    let synchronous = SYNCHRONOUS.iter().any(|&s| s as i32 == arrival.number);
+    if synchronous && !arrival.sent_by_a_process() {
+        die_of(arrival.number);
     }
-    number
+    arrival
 }
 
 /// Ends foster by signal `number`, as an unhandled fault would: default
@@ -271,11 +315,23 @@ mod tests {
     fn a_synchronous_signal_sent_by_a_process_is_a_message() {
         for signal in SYNCHRONOUS {
             for code in [libc::SI_USER, libc::SI_QUEUE, libc::SI_TKILL] {
-                assert_eq!(checked(signal as u32, code), signal as i32);
+                let arrival = Arrival {
+                    number: signal as i32,
+                    code,
+                };
+                assert!(arrival.sent_by_a_process());
+                assert_eq!(checked(arrival), arrival);
             }
         }
         // Asynchronous signals pass whoever sent them (SI_KERNEL: a
-        // terminal's ^C, say).
-        assert_eq!(checked(libc::SIGINT as u32, libc::SI_KERNEL), libc::SIGINT);
+        // terminal's ^C, say; CLD_EXITED: a child's end).
+        for code in [libc::SI_KERNEL, libc::CLD_EXITED] {
+            let arrival = Arrival {
+                number: libc::SIGINT,
+                code,
+            };
+            assert!(!arrival.sent_by_a_process());
+            assert_eq!(checked(arrival), arrival);
+        }
     }
 }
