@@ -11,6 +11,7 @@ use orphans::spawn::sibling;
 pub const USAGE: &str = "\
 usage: initbench [--quick] [--rounds N] [--json FILE] [--foster PATH]
        [--init NAME=PATH]... [--only NAME[,NAME...]] [--measures LIST]
+       [--same-cgroup]
 
 Runs each init as PID 1 of a fresh PID namespace, round after round, and
 prints a markdown table: the median of the rounds for every init, the
@@ -28,6 +29,10 @@ ratio to the best peer and to the floor.
                     noise) come with foster
   --measures LIST   only these measures (comma-separated): startup, idle,
                     reaping, forwarding, stopping, size
+  --same-cgroup     stay in the CPU cgroup initbench was started in (by
+                    default, when that is the root one and autogroup is
+                    on, the run gets a CPU cgroup of its own, as a
+                    container does: see sched(7), autogroup)
   -h, --help        show this help
 
 Peers come from Debian: apt-get install tini dumb-init catatonit.
@@ -40,6 +45,8 @@ pub struct Options {
     /// Every init asked for, installed or not, the floor last.
     pub inits: Vec<Init>,
     pub measures: Vec<Measure>,
+    /// `--same-cgroup`: no CPU cgroup of the run's own.
+    pub same_cgroup: bool,
 }
 
 /// The command line as given, before inits are looked up.
@@ -52,6 +59,7 @@ struct Asked {
     extra: Vec<(String, PathBuf)>,
     only: Option<Vec<String>>,
     measures: Option<Vec<String>>,
+    same_cgroup: bool,
 }
 
 /// Reads the command line; a usage error exits 2, `--help` exits 0.
@@ -77,6 +85,7 @@ fn read_flags() -> Result<Asked, String> {
         match arg {
             Short('h') | Long("help") => help(USAGE),
             Long("quick") => asked.quick = true,
+            Long("same-cgroup") => asked.same_cgroup = true,
             Long("rounds") => asked.rounds = Some(bounds::count(parser.value(), 1, 50)?),
             Long("json") => asked.json = Some(text(&mut parser)?),
             Long("foster") => asked.foster = Some(PathBuf::from(text(&mut parser)?)),
@@ -137,6 +146,7 @@ fn options_from(asked: Asked) -> Result<Options, String> {
         json: asked.json,
         inits,
         measures,
+        same_cgroup: asked.same_cgroup,
     })
 }
 

@@ -34,6 +34,7 @@ mod workload;
 
 use orphans::cli::fail;
 use orphans::initbench::bench::{progress, Bench};
+use orphans::initbench::cgroup::{own_cpu_cgroup, Placement};
 use orphans::initbench::plan::Measure;
 use orphans::initbench::stats::Figures;
 use orphans::spawn::sibling;
@@ -66,6 +67,15 @@ fn run_benchmark(options: Options) {
     for init in options.inits.iter().filter(|init| init.path.is_none()) {
         progress(&format!("{}: missing, not measured", init.name));
     }
+    // Held until the table is printed: dropping it moves initbench back.
+    let placement = if options.same_cgroup {
+        Placement::Stayed(String::new())
+    } else {
+        own_cpu_cgroup()
+    };
+    if let Placement::Moved(_) = placement {
+        progress("in a CPU cgroup of its own (autogroup would apply here)");
+    }
     let bench = Bench {
         container,
         me: sibling("initbench").to_string_lossy().into_owned(),
@@ -87,11 +97,13 @@ fn run_benchmark(options: Options) {
         rounds,
         plan: options.plan,
         measures: &options.measures,
+        placement: placement.note(),
     };
     print!("{}", results.markdown());
     if let Some(file) = &options.json {
         results.write_json(file);
     }
+    drop(placement);
 }
 
 /// Every measure asked for, once; `round` seeds the order of the turns.

@@ -119,6 +119,9 @@ pub struct Results<'a> {
     pub rounds: Vec<Figures>,
     pub plan: Plan,
     pub measures: &'a [Measure],
+    /// Where the run was scheduled ([`orphans::initbench::cgroup`]), one
+    /// sentence for the notes, or nothing.
+    pub placement: String,
 }
 
 /// The measure a row's figure comes from.
@@ -341,8 +344,13 @@ impl Results<'_> {
         }
         out.push_str(
             " Ratios are the median of the rounds' ratios to the init with the lowest \
-             median, the lowest and highest round in brackets.\n",
+             median, the lowest and highest round in brackets.",
         );
+        if !self.placement.is_empty() {
+            out.push(' ');
+            out.push_str(&self.placement);
+        }
+        out.push('\n');
         out
     }
 
@@ -395,6 +403,7 @@ impl Results<'_> {
             .collect();
         json!({
             "rounds": self.rounds.len(),
+            "placement": self.placement,
             "figures": figures,
             "spread": spreads,
             "foster_vs_best_peer": versus_peer,

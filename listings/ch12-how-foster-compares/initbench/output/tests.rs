@@ -50,6 +50,7 @@ fn results(inits: &[Init]) -> Results<'_> {
         rounds,
         plan: QUICK,
         measures: &[Measure::Forwarding],
+        placement: String::new(),
     }
 }
 

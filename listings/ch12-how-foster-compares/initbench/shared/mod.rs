@@ -6,6 +6,8 @@
 
 /// Starting and ending the namespaces, and the order of turns.
 pub mod bench;
+/// The run in a CPU cgroup of its own, so that autogroup plays no part.
+pub mod cgroup;
 /// How much a run measures, the inits and their roles.
 pub mod plan;
 /// Figures, medians and the spread between rounds.
