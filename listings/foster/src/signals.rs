@@ -146,10 +146,10 @@ fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
     if length != record.len() {
         return Ok(None);
     }
-    let field = |at: usize| [record[at], record[at + 1], record[at + 2], record[at + 3]];
+    let [s0, s1, s2, s3, _, _, _, _, c0, c1, c2, c3, ..] = record;
     Ok(Some(Arrival {
-        number: i32::try_from(u32::from_ne_bytes(field(0))).unwrap_or(0),
-        code: i32::from_ne_bytes(field(8)),
+        number: i32::try_from(u32::from_ne_bytes([s0, s1, s2, s3])).unwrap_or(0),
+        code: i32::from_ne_bytes([c0, c1, c2, c3]),
     }))
 }
 // ANCHOR_END: arrival
