@@ -86,7 +86,7 @@ pub fn orphans(args: Vec<String>) {
         ),
     }
     let left = wait_for_no_zombies(&mut peak);
-    let cpu = init_cpu_ns().saturating_sub(cpu_before);
+    let cpu = init_cpu_ns_once_asleep().saturating_sub(cpu_before);
     println!("cpu_ns={cpu} orphans={count} peak_zombies={peak} zombies_left={left}");
 }
 
@@ -151,6 +151,22 @@ fn init_cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
+/// The init's CPU time, read once it sleeps again. `/proc/PID/schedstat`
+/// shows the time the scheduler has booked, and for a task that is on a
+/// CPU right now that leaves out its current stretch (proc_pid_schedstat,
+/// fs/proc/base.c, prints `se.sum_exec_runtime` as it stands; the stretch
+/// is added when the task leaves the CPU). Read while the init was still
+/// reaping on the other CPU, the last zombies gone but its loop not yet
+/// over, a burst's figure missed much of its work. So wait until
+/// `/proc/1/stat` no longer says R (1 s at most).
+fn init_cpu_ns_once_asleep() -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while procfs::state(1) == Some('R') && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    init_cpu_ns()
+}
+
 /// Zombies in this namespace right now (state `Z` in `/proc/PID/stat`).
 fn count_zombies() -> usize {
     procfs::pids()
@@ -159,14 +175,24 @@ fn count_zombies() -> usize {
         .count()
 }
 
-/// Samples the zombie count until it is zero (or 10 s passed); returns how
-/// many were left, updating the peak seen.
+/// Samples the zombie count until every orphan is gone, reaped (or 10 s
+/// passed); returns how many zombies were left, updating the peak seen.
+/// "No zombie" alone is not enough: just after the gate opens, the orphans
+/// of a burst have not exited yet, and there is none either.
 fn wait_for_no_zombies(peak: &mut usize) -> usize {
     let deadline = Instant::now() + Duration::from_secs(10);
+    let me = std::process::id() as i32;
     loop {
-        let zombies = count_zombies();
+        let others: Vec<i32> = procfs::pids()
+            .into_iter()
+            .filter(|&pid| pid != 1 && pid != me)
+            .collect();
+        let zombies = others
+            .iter()
+            .filter(|&&pid| procfs::state(pid) == Some('Z'))
+            .count();
         *peak = (*peak).max(zombies);
-        if zombies == 0 || Instant::now() > deadline {
+        if others.is_empty() || Instant::now() > deadline {
             return zombies;
         }
         std::thread::sleep(Duration::from_millis(1));
