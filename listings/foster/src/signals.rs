@@ -4,6 +4,8 @@
 //! means foster sleeps until a signal comes: no wake-ups while idle (tini
 //! wakes up every second to poll).
 
+use std::mem::MaybeUninit;
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -16,24 +18,29 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::AsFd;
 
 // ANCHOR: take_over
-/// The signals the kernel raises *because of* what the process just did:
-/// a bad memory access, an illegal instruction, a division by zero, a
-/// breakpoint, a forbidden system call, abort(3). foster blocks them like
-/// the others, because another process may also *send* them with kill(2),
-/// and then they are a message for the command. A real fault still kills
-/// foster: when the kernel forces a fault's signal on a process that blocks
-/// it, it unblocks it and restores its default action first
-/// (force_sig_info_to_task, kernel/signal.c), and abort(3) unblocks
-/// SIGABRT before raising it.
-const SYNCHRONOUS: [Signal; 7] = [
-    Signal::SIGSEGV,
-    Signal::SIGBUS,
-    Signal::SIGFPE,
-    Signal::SIGILL,
-    Signal::SIGTRAP,
-    Signal::SIGSYS,
-    Signal::SIGABRT,
-];
+/// Whether signal `number` is one the kernel raises *because of* what the
+/// process just did: a bad memory access, an illegal instruction, a
+/// division by zero, a breakpoint, a forbidden system call, abort(3).
+/// foster blocks them like the others, because another process may also
+/// *send* them with kill(2), and then they are a message for the command.
+/// A real fault still kills foster: when the kernel forces a fault's signal
+/// on a process that blocks it, it unblocks it and restores its default
+/// action first (force_sig_info_to_task, kernel/signal.c), and abort(3)
+/// unblocks SIGABRT before raising it.
+fn is_synchronous(number: i32) -> bool {
+    // One comparison of bits, not a search of a list: foster asks this of
+    // every signal it reads.
+    matches!(
+        number,
+        libc::SIGSEGV
+            | libc::SIGBUS
+            | libc::SIGFPE
+            | libc::SIGILL
+            | libc::SIGTRAP
+            | libc::SIGSYS
+            | libc::SIGABRT
+    )
+}
 
 /// The signalfd foster reads, and the mask it found at start (the command
 /// gets that mask back).
@@ -70,18 +77,16 @@ impl Signals {
     /// signalfd ever breaks, foster says so and falls back to checking for
     /// dead children once a second (as if a SIGCHLD had come), which keeps
     /// it reaping.
+    ///
+    /// Inlined into foster's loop: it runs once per signal, and a call of
+    /// its own would save and restore registers each time.
+    #[inline(always)]
     pub fn next(&self) -> Arrival {
         loop {
             match read_one(&self.fd) {
                 Ok(Some(arrival)) => return checked(arrival),
                 Ok(None) | Err(Errno::EINTR) => continue,
-                Err(error) => {
-                    foster::log::say(format_args!(
-                        "warning: reading the signalfd: {error}; polling every second"
-                    ));
-                    std::thread::sleep(Duration::from_secs(1));
-                    return Arrival::poll();
-                }
+                Err(error) => return unreadable(error),
             }
         }
     }
@@ -103,6 +108,19 @@ impl Signals {
             Err(_) => Some(Arrival::poll()),
         }
     }
+}
+
+/// What foster does when its signalfd cannot be read: says so, waits a
+/// second, and acts as if a child had died. Out of line: it never runs in
+/// the common case, and [`Signals::next`] stays small.
+#[cold]
+#[inline(never)]
+fn unreadable(error: Errno) -> Arrival {
+    foster::log::say(format_args!(
+        "warning: reading the signalfd: {error}; polling every second"
+    ));
+    std::thread::sleep(Duration::from_secs(1));
+    Arrival::poll()
 }
 
 // ANCHOR: arrival
@@ -136,20 +154,30 @@ impl Arrival {
 
 /// Reads one signal. signalfd(2) hands out whole `signalfd_siginfo`
 /// records of 128 bytes, whose first fields are `ssi_signo` (u32),
-/// `ssi_errno` (i32) and `ssi_code` (i32): decoded from the bytes here,
-/// so no other layout is assumed. (nix's `read_signal` panics on a short
-/// read; the kernel never makes one, but an init must not panic.)
-/// `Ok(None)`: nothing whole was read, read again.
+/// `ssi_errno` (i32) and `ssi_code` (i32): read here as 32 words of 32
+/// bits, of which the first and the third are wanted, so no other layout
+/// is assumed. (nix's `read_signal` panics on a short read; the kernel
+/// never makes one, but an init must not panic.) `Ok(None)`: nothing
+/// whole was read, read again.
+#[inline(always)]
 fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
-    let mut record = [0u8; 128];
-    let length = nix::unistd::read(fd.as_fd(), &mut record)?;
-    if length != record.len() {
-        return Ok(None);
+    // Not zeroed first, which would cost more than the rest of this
+    // function: the kernel fills it, and it is looked at only once it has.
+    let mut record = MaybeUninit::<[u32; 32]>::uninit();
+    // SAFETY: read(2) writes at most the 128 bytes asked for into
+    // `record`, which has room for 128, and reads nothing from it.
+    let length = unsafe { libc::read(fd.as_raw_fd(), record.as_mut_ptr().cast(), 128) };
+    match length {
+        128 => {}
+        -1 => return Err(Errno::last()),
+        _ => return Ok(None),
     }
-    let [s0, s1, s2, s3, _, _, _, _, c0, c1, c2, c3, ..] = record;
+    // SAFETY: read(2) said it wrote all 128 bytes.
+    let [signo, _errno, code, ..] = unsafe { record.assume_init() };
     Ok(Some(Arrival {
-        number: i32::try_from(u32::from_ne_bytes([s0, s1, s2, s3])).unwrap_or(0),
-        code: i32::from_ne_bytes([c0, c1, c2, c3]),
+        number: i32::try_from(signo).unwrap_or(0),
+        // `ssi_code` is an i32: the same 32 bits, read back as one.
+        code: code as i32,
     }))
 }
 // ANCHOR_END: arrival
@@ -194,9 +222,9 @@ fn block(set: &SigSet) -> nix::Result<()> {
 /// The signal read from the signalfd, unless it is a synchronous signal
 /// that the *kernel* sent (not through a fault, which never reaches the
 /// signalfd: a machine-check error, say). Then foster dies of it.
+#[inline(always)]
 fn checked(arrival: Arrival) -> Arrival {
-    let synchronous = SYNCHRONOUS.iter().any(|&s| s as i32 == arrival.number);
-    if synchronous && !arrival.sent_by_a_process() {
+    if is_synchronous(arrival.number) && !arrival.sent_by_a_process() {
         die_of(arrival.number);
     }
     arrival
@@ -228,10 +256,13 @@ fn die_of(number: i32) -> ! {
 /// group, -1 every process we may signal: kill(2)). Takes a raw number,
 /// because nix's `Signal` has no real-time signals and foster forwards
 /// those too.
+#[inline(always)]
 pub fn send(pid: i32, number: i32) -> nix::Result<()> {
     // SAFETY: kill(2) takes two integers and touches no memory of ours.
-    let result = unsafe { libc::kill(pid, number) };
-    Errno::result(result).map(drop)
+    match unsafe { libc::kill(pid, number) } {
+        0 => Ok(()),
+        _ => Err(Errno::last()),
+    }
 }
 // ANCHOR_END: send
 
@@ -311,8 +342,23 @@ mod tests {
         assert_eq!(name(libc::SIGRTMIN() + 2), "SIGRTMIN+2");
     }
 
+    /// The signals a fault or abort(3) raises.
+    const SYNCHRONOUS: [Signal; 7] = [
+        Signal::SIGSEGV,
+        Signal::SIGBUS,
+        Signal::SIGFPE,
+        Signal::SIGILL,
+        Signal::SIGTRAP,
+        Signal::SIGSYS,
+        Signal::SIGABRT,
+    ];
+
     #[test]
     fn a_synchronous_signal_sent_by_a_process_is_a_message() {
+        for number in 1..=64 {
+            let listed = SYNCHRONOUS.iter().any(|&s| s as i32 == number);
+            assert_eq!(is_synchronous(number), listed, "signal {number}");
+        }
         for signal in SYNCHRONOUS {
             for code in [libc::SI_USER, libc::SI_QUEUE, libc::SI_TKILL] {
                 let arrival = Arrival {
