@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -101,8 +101,15 @@ fn become_foreground(terminal: &OwnedFd) {
 // ANCHOR_END: prepare_child
 
 /// foster's stdin, if it is a terminal: a copy of the descriptor made here,
-/// in foster, because the child may not allocate (std's `stdin()` does).
+/// in foster, because the child may not allocate. Not through std's
+/// `stdin()`, which would first set up the 8 KiB buffer of its reader,
+/// which foster never reads.
 pub fn terminal() -> Option<OwnedFd> {
-    let stdin = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
-    isatty(&stdin).unwrap_or(false).then_some(stdin)
+    // SAFETY: descriptor 0 is borrowed for these two calls only, and
+    // nothing closes it meanwhile; if it is not open, both fail (EBADF).
+    let stdin = unsafe { BorrowedFd::borrow_raw(0) };
+    if !isatty(stdin).unwrap_or(false) {
+        return None;
+    }
+    stdin.try_clone_to_owned().ok()
 }
