@@ -3,9 +3,14 @@
 //! `cargo xtask …` mean `cargo run -q -p xtask -- …`), so that they need
 //! nothing but cargo and run the same on every machine.
 
+mod changelog;
+mod deb;
 mod dist;
 mod elf;
 mod man;
+mod oci;
+mod package;
+mod rpm;
 mod sums;
 
 use std::process::exit;
