@@ -15,7 +15,7 @@ use std::time::Instant;
 use crate::changelog::{self, Release};
 use crate::elf::{self, EM_AARCH64, EM_X86_64};
 use crate::package::Contents;
-use crate::{deb, man, oci, rpm, sums};
+use crate::{deb, man, oci, rpm, sums, tools};
 
 pub struct Options {
     /// Build the image index (and load it into Docker, if there is one).
@@ -67,7 +67,7 @@ signalfd(2), wait(2), pid_namespaces(7), signal(7)";
 
 impl Target {
     /// cargo's variable for this target's linker (`CARGO_TARGET_<TRIPLE>_LINKER`).
-    fn linker_variable(&self) -> String {
+    pub fn linker_variable(&self) -> String {
         format!(
             "CARGO_TARGET_{}_LINKER",
             self.triple.to_uppercase().replace('-', "_")
@@ -76,7 +76,7 @@ impl Target {
 
     /// The linker to give cargo, when this machine cannot link for the
     /// target by itself and nobody chose one already.
-    fn needs_cross_linker(&self) -> bool {
+    pub fn needs_cross_linker(&self) -> bool {
         self.arch != std::env::consts::ARCH && std::env::var_os(self.linker_variable()).is_none()
     }
 
@@ -101,7 +101,7 @@ struct Workspace {
 pub fn dist(options: &Options) -> Result<PathBuf, String> {
     let started = Instant::now();
     let workspace = workspace()?;
-    check_tools(options)?;
+    tools::check(options)?;
     // Read (and check) the changelog and licences before the long builds.
     let texts = Texts::read(&workspace)?;
     let page = man_page(&workspace);
@@ -121,15 +121,7 @@ pub fn dist(options: &Options) -> Result<PathBuf, String> {
     }
     write(&dist.join("foster.1"), page.as_bytes(), 0o644)?;
     files.push(("foster.1".to_string(), page.as_bytes().to_vec()));
-    let mut made = Vec::new();
-    for (target, binary) in TARGETS.iter().zip(&binaries) {
-        progress(format_args!(
-            "packaging foster for {}: .deb and .rpm",
-            target.debian_arch
-        ));
-        made.push(deb::build(&contents, target, binary, &work, &dist)?);
-        made.push(rpm::build(&contents, target, binary, &work, &dist)?);
-    }
+    let mut made = packages(&contents, &binaries, &work, &dist)?;
     if options.image {
         let image = oci::Image {
             version: &workspace.version,
@@ -152,7 +144,7 @@ pub fn dist(options: &Options) -> Result<PathBuf, String> {
     )?;
     progress(format_args!("wrote foster.1 and SHA256SUMS"));
     if options.image {
-        match docker_engine() {
+        match tools::docker_engine() {
             Ok(()) => oci::load_into_docker(&workspace.version, &dist)?,
             Err(why) => progress(format_args!("foster:VERSION not loaded into Docker: {why}")),
         }
@@ -163,6 +155,26 @@ pub fn dist(options: &Options) -> Result<PathBuf, String> {
         dist.display()
     ));
     Ok(dist)
+}
+
+/// The Debian and RPM packages of each target (`binaries[i]` is
+/// `TARGETS[i]`'s binary), written into `dist`; returns their names.
+fn packages(
+    contents: &Contents,
+    binaries: &[Vec<u8>],
+    work: &Path,
+    dist: &Path,
+) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for (target, binary) in TARGETS.iter().zip(binaries) {
+        progress(format_args!(
+            "packaging foster for {}: .deb and .rpm",
+            target.debian_arch
+        ));
+        names.push(deb::build(contents, target, binary, work, dist)?);
+        names.push(rpm::build(contents, target, binary, work, dist)?);
+    }
+    Ok(names)
 }
 
 /// foster's texts that the packages carry, from its folder.
@@ -261,96 +273,6 @@ fn workspace() -> Result<Workspace, String> {
             "[package.metadata.dist] maintainer of foster",
         )?,
     })
-}
-
-/// The programs that make the packages, and the Debian packages that
-/// bring them.
-const PACKAGE_TOOLS: [(&str, &str); 4] = [
-    ("dpkg-deb", "dpkg"),
-    ("rpmbuild", "rpm"),
-    ("gzip", "gzip"),
-    ("md5sum", "coreutils"),
-];
-/// The programs that build the image index and copy it into Docker.
-const IMAGE_TOOLS: [(&str, &str); 2] = [("buildah", "buildah"), ("skopeo", "skopeo")];
-
-/// Everything the build needs that cargo does not install: all that is
-/// missing, in one error, each with the command that installs it. (A
-/// Docker engine is not needed: without one, `foster:VERSION` is not
-/// loaded into it, and the build says so.)
-fn check_tools(options: &Options) -> Result<(), String> {
-    let mut missing = Vec::new();
-    let installed = installed_targets();
-    for target in &TARGETS {
-        if installed
-            .as_ref()
-            .is_some_and(|list| !list.iter().any(|t| t == target.triple))
-        {
-            missing.push(format!(
-                "rustup's target {0}: rustup target add {0}",
-                target.triple
-            ));
-        }
-        if target.needs_cross_linker() && !on_path(target.cross_linker) {
-            missing.push(format!(
-                "{} to link the {} build: apt-get install {} (or set {})",
-                target.cross_linker,
-                target.arch,
-                target.linker_package,
-                target.linker_variable()
-            ));
-        }
-    }
-    let mut programs = PACKAGE_TOOLS.to_vec();
-    if options.image {
-        programs.extend(IMAGE_TOOLS);
-    }
-    for (program, package) in programs {
-        if !on_path(program) {
-            missing.push(format!("{program}: apt-get install {package}"));
-        }
-    }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("missing:\n  {}", missing.join("\n  ")))
-    }
-}
-
-/// rustup's installed targets; `None` without rustup (then cargo says
-/// what is missing).
-fn installed_targets() -> Option<Vec<String>> {
-    let output = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .ok()
-        .filter(|output| output.status.success())?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    Some(text.lines().map(|line| line.trim().to_string()).collect())
-}
-
-fn on_path(program: &str) -> bool {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path).any(|dir| {
-        fs::metadata(dir.join(program))
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
-}
-
-fn docker_engine() -> Result<(), String> {
-    let output = Command::new("docker")
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .output()
-        .map_err(|e| format!("no docker command ({e}): apt-get install docker.io"))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let why = String::from_utf8_lossy(&output.stderr);
-    let why = why
-        .lines()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or("no answer");
-    Err(format!("no Docker engine answers ({})", why.trim()))
 }
 
 /// Runs `command` to its end; `what` names it in the error.

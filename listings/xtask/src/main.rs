@@ -12,6 +12,7 @@ mod oci;
 mod package;
 mod rpm;
 mod sums;
+mod tools;
 
 use std::io::Write;
 use std::process::exit;
