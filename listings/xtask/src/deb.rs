@@ -8,7 +8,7 @@ use std::process::Command;
 
 use crate::changelog;
 use crate::dist::{fresh_folder, run, write, Target};
-use crate::package::{gzip, Contents, BINARY_PATH, MAN_PATH};
+use crate::package::{gzip, lay_out, Contents};
 
 const DOC: &str = "usr/share/doc/foster";
 
@@ -38,43 +38,25 @@ pub fn build(
     let root = work.join(format!("deb-{}", target.debian_arch));
     fresh_folder(&root)?;
     let changelog = changelog::debian(contents.name, contents.maintainer, contents.changelog);
-    let files = [
-        (BINARY_PATH.to_string(), binary.to_vec(), 0o755),
-        (
-            MAN_PATH.to_string(),
-            gzip(contents.man_page.as_bytes())?,
-            0o644,
-        ),
-        (
-            format!("{DOC}/copyright"),
-            copyright(contents).into_bytes(),
-            0o644,
-        ),
-        (
-            format!("{DOC}/changelog.gz"),
-            gzip(changelog.as_bytes())?,
-            0o644,
-        ),
-        (
-            "usr/share/lintian/overrides/foster".to_string(),
-            LINTIAN_OVERRIDES.as_bytes().to_vec(),
-            0o644,
-        ),
-    ];
-    for (path, bytes, mode) in &files {
-        make_folders(&root, path)?;
-        write(&root.join(path), bytes, *mode)?;
-    }
+    let files = contents.files(
+        binary,
+        vec![
+            (format!("{DOC}/copyright"), copyright(contents).into_bytes()),
+            (format!("{DOC}/changelog.gz"), gzip(changelog.as_bytes())?),
+            (
+                "usr/share/lintian/overrides/foster".to_string(),
+                LINTIAN_OVERRIDES.as_bytes().to_vec(),
+            ),
+        ],
+    )?;
+    lay_out(&root, &files)?;
     let control_folder = root.join("DEBIAN");
     fs::create_dir(&control_folder).map_err(|e| format!("creating DEBIAN: {e}"))?;
-    let size: u64 = files
-        .iter()
-        .map(|(_, bytes, _)| kibibytes(bytes.len()))
-        .sum();
-    let folders = folders_of(files.iter().map(|(path, _, _)| path.as_str()));
+    let size: u64 = files.iter().map(|file| kibibytes(file.bytes.len())).sum();
+    let folders = folders_of(files.iter().map(|file| file.path.as_str()));
     let control = control(contents, target, size + folders.len() as u64);
     write(&control_folder.join("control"), control.as_bytes(), 0o644)?;
-    let paths: Vec<&str> = files.iter().map(|(path, _, _)| path.as_str()).collect();
+    let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
     write(
         &control_folder.join("md5sums"),
         &md5sums(&root, &paths)?,
@@ -124,21 +106,6 @@ fn folders_of<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<String> {
         }
     }
     folders
-}
-
-/// Creates the folders above `path` in `root`, each 0755 whatever the
-/// umask (lintian: non-standard-dir-perm).
-fn make_folders(root: &Path, path: &str) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
-    for folder in folders_of(std::iter::once(path)) {
-        let folder = root.join(folder);
-        if !folder.exists() {
-            fs::create_dir(&folder)
-                .and_then(|()| fs::set_permissions(&folder, fs::Permissions::from_mode(0o755)))
-                .map_err(|e| format!("creating {}: {e}", folder.display()))?;
-        }
-    }
-    Ok(())
 }
 
 /// `DEBIAN/control`. No Depends: the binary is static. The synopsis is

@@ -2,10 +2,14 @@
 //! the files, the texts about foster, and the compression both formats
 //! expect for the man page and the changelog.
 
+use std::fs;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::changelog::Release;
+use crate::dist::write;
 
 /// Everything a package needs but the binary, which differs per target.
 pub struct Contents<'a> {
@@ -67,6 +71,64 @@ impl Contents<'_> {
             )),
         }
     }
+}
+
+/// A file a package installs: its path under `/` (without the first
+/// slash), its bytes and its mode.
+pub struct File {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub mode: u32,
+}
+
+impl Contents<'_> {
+    /// The files of a package for `binary`: the binary and its man page,
+    /// which both formats install alike, then `texts` (path, text), each
+    /// 0644.
+    pub fn files(&self, binary: &[u8], texts: Vec<(String, Vec<u8>)>) -> Result<Vec<File>, String> {
+        let mut files = vec![
+            File {
+                path: BINARY_PATH.to_string(),
+                bytes: binary.to_vec(),
+                mode: 0o755,
+            },
+            File {
+                path: MAN_PATH.to_string(),
+                bytes: gzip(self.man_page.as_bytes())?,
+                mode: 0o644,
+            },
+        ];
+        files.extend(texts.into_iter().map(|(path, bytes)| File {
+            path,
+            bytes,
+            mode: 0o644,
+        }));
+        Ok(files)
+    }
+}
+
+/// Writes `files` under `root`, and the folders above them, each 0755
+/// whatever the umask (lintian: non-standard-dir-perm).
+pub fn lay_out(root: &Path, files: &[File]) -> Result<(), String> {
+    fs::create_dir_all(root).map_err(|e| format!("creating {}: {e}", root.display()))?;
+    for file in files {
+        let path = root.join(&file.path);
+        let mut folder = root.to_path_buf();
+        for part in Path::new(&file.path)
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+        {
+            folder.push(part);
+            if !folder.exists() {
+                fs::create_dir(&folder)
+                    .and_then(|()| fs::set_permissions(&folder, fs::Permissions::from_mode(0o755)))
+                    .map_err(|e| format!("creating {}: {e}", folder.display()))?;
+            }
+        }
+        write(&path, &file.bytes, file.mode)?;
+    }
+    Ok(())
 }
 
 /// `gzip -9n`: the best compression, no name or time stamp in the header,

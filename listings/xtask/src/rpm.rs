@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 use crate::changelog;
 use crate::dist::{fresh_folder, run, write, Target};
-use crate::package::{gzip, Contents, BINARY_PATH, MAN_PATH};
+use crate::package::{lay_out, Contents, BINARY_PATH, MAN_PATH};
 
 /// The package's release number (the `1` of `foster-0.1.0-1`): the first
 /// packaging of each version.
@@ -31,32 +31,20 @@ pub fn build(
     let top = work.join(format!("rpm-{}", target.arch));
     fresh_folder(&top)?;
     let payload = top.join("payload");
-    let files = [
-        (BINARY_PATH.to_string(), binary.to_vec(), 0o755),
-        (
-            MAN_PATH.to_string(),
-            gzip(contents.man_page.as_bytes())?,
-            0o644,
-        ),
-        (
-            format!("{LICENSES}/LICENSE-MIT"),
-            contents.license_mit.as_bytes().to_vec(),
-            0o644,
-        ),
-        (
-            format!("{LICENSES}/LICENSE-APACHE"),
-            contents.license_apache.as_bytes().to_vec(),
-            0o644,
-        ),
-    ];
-    for (path, bytes, mode) in &files {
-        let path = payload.join(path);
-        if let Some(folder) = path.parent() {
-            fs::create_dir_all(folder)
-                .map_err(|e| format!("creating {}: {e}", folder.display()))?;
-        }
-        write(&path, bytes, *mode)?;
-    }
+    let files = contents.files(
+        binary,
+        vec![
+            (
+                format!("{LICENSES}/LICENSE-MIT"),
+                contents.license_mit.as_bytes().to_vec(),
+            ),
+            (
+                format!("{LICENSES}/LICENSE-APACHE"),
+                contents.license_apache.as_bytes().to_vec(),
+            ),
+        ],
+    )?;
+    lay_out(&payload, &files)?;
     let spec_path = top.join("foster.spec");
     write(&spec_path, spec(contents).as_bytes(), 0o644)?;
 
