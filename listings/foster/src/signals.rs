@@ -4,16 +4,13 @@
 //! means foster sleeps until a signal comes: no wake-ups while idle (tini
 //! wakes up every second to poll).
 
-use std::mem::MaybeUninit;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
+use foster::sys::{block, every_signal, read_record, set_action};
 use nix::errno::Errno;
-// nix's own libc, whose sigset_t its SigSet holds (the book's tests compile
-// this file next to other copies of the libc crate).
 use nix::libc;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::AsFd;
 
@@ -64,9 +61,7 @@ impl Signals {
         // execve(2). Then the kernel reaps foster's children itself and
         // their statuses are lost (wait(2), NOTES): foster would never
         // learn that the command exited. Back to the default action.
-        // SAFETY: SIG_DFL installs no handler, so no code of ours can run
-        // in a signal context.
-        unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) }?;
+        set_action(Signal::SIGCHLD, false)?;
         let fd = SignalFd::with_flags(&every, SfdFlags::SFD_CLOEXEC)?;
         Ok(Signals { fd, original_mask })
     }
@@ -161,19 +156,9 @@ impl Arrival {
 /// whole was read, read again.
 #[inline(always)]
 fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
-    // Not zeroed first, which would cost more than the rest of this
-    // function: the kernel fills it, and it is looked at only once it has.
-    let mut record = MaybeUninit::<[u32; 32]>::uninit();
-    // SAFETY: read(2) writes at most the 128 bytes asked for into
-    // `record`, which has room for 128, and reads nothing from it.
-    let length = unsafe { libc::read(fd.as_raw_fd(), record.as_mut_ptr().cast(), 128) };
-    match length {
-        128 => {}
-        -1 => return Err(Errno::last()),
-        _ => return Ok(None),
-    }
-    // SAFETY: read(2) said it wrote all 128 bytes.
-    let [signo, _errno, code, ..] = unsafe { record.assume_init() };
+    let Some([signo, _errno, code, ..]) = read_record(fd.as_fd())? else {
+        return Ok(None);
+    };
     Ok(Some(Arrival {
         number: i32::try_from(signo).unwrap_or(0),
         // `ssi_code` is an i32: the same 32 bits, read back as one.
@@ -181,42 +166,6 @@ fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
     }))
 }
 // ANCHOR_END: arrival
-
-/// Signals 1 to 64, every one the kernel has. `SigSet::all()`, which is
-/// sigfillset(3), leaves out the few that the C library keeps for itself
-/// (32 and 33 in glibc, 32 to 34 in musl), and glibc's sigprocmask(3) will
-/// not block those. But any process may send them, and their default
-/// action would end foster: so foster makes this set itself.
-fn every_signal() -> SigSet {
-    // SAFETY: sigset_t is plain data, for which zeros are valid; its first
-    // 64 bits stand for signals 1 to 64 (one bit each, whatever the word
-    // size, so all ones is every signal); nix takes any such set.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        std::ptr::write_unaligned((&mut set as *mut libc::sigset_t).cast::<u64>(), u64::MAX);
-        SigSet::from_sigset_t_unchecked(set)
-    }
-}
-
-/// Adds `set` to the blocked signals with the system call itself,
-/// rt_sigprocmask(2), which blocks whatever it is given (but SIGKILL and
-/// SIGSTOP, silently).
-fn block(set: &SigSet) -> nix::Result<()> {
-    // The kernel's own set: 64 signals, 8 bytes (_NSIG / 8).
-    let kernel_set_size: libc::size_t = 8;
-    // SAFETY: the kernel reads `kernel_set_size` bytes of `set`, which is
-    // larger, and writes nothing: there is no old set to fill.
-    let result = unsafe {
-        libc::syscall(
-            libc::SYS_rt_sigprocmask,
-            libc::SIG_BLOCK,
-            set.as_ref() as *const libc::sigset_t,
-            std::ptr::null_mut::<libc::sigset_t>(),
-            kernel_set_size,
-        )
-    };
-    Errno::result(result).map(drop)
-}
 
 // ANCHOR: checked
 /// The signal read from the signalfd, unless it is a synchronous signal
@@ -240,8 +189,7 @@ fn die_of(number: i32) -> ! {
         name(number)
     ));
     if let Ok(signal) = Signal::try_from(number) {
-        // SAFETY: SIG_DFL installs no handler.
-        let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+        let _ = set_action(signal, false);
         let mut just_this = SigSet::empty();
         just_this.add(signal);
         let _ = sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&just_this), None);
@@ -251,20 +199,9 @@ fn die_of(number: i32) -> ! {
 }
 // ANCHOR_END: checked
 
-// ANCHOR: send
-/// Sends signal `number` to `pid` (a negative `pid` means that process
-/// group, -1 every process we may signal: kill(2)). Takes a raw number,
-/// because nix's `Signal` has no real-time signals and foster forwards
-/// those too.
-#[inline(always)]
-pub fn send(pid: i32, number: i32) -> nix::Result<()> {
-    // SAFETY: kill(2) takes two integers and touches no memory of ours.
-    match unsafe { libc::kill(pid, number) } {
-        0 => Ok(()),
-        _ => Err(Errno::last()),
-    }
-}
-// ANCHOR_END: send
+/// Sends signal `number` to `pid`: kill(2) with a raw number
+/// ([`foster::sys::kill`]).
+pub use foster::sys::kill as send;
 
 /// A signal's name for messages: `SIGTERM`, `SIGRTMIN+3`, or its number.
 pub fn name(number: i32) -> String {

@@ -122,23 +122,12 @@ pub fn reap_raw(pid: i32, wait: Wait) -> Result<Option<(i32, libc::c_int)>, Errn
         Wait::Block => libc::__WALL,
         Wait::NoHang => libc::__WALL | libc::WNOHANG,
     };
-    let mut raw: libc::c_int = 0;
     loop {
-        // wait4(2) is waitpid(2) with a place for resource usage (none
-        // here). musl's waitpid is a thread-cancellation point, so it goes
-        // through the bookkeeping that pthread_cancel(3) needs (about
-        // fifteen instructions more per call); its wait4 does not, and an
-        // init reaps once or twice per orphan.
-        // SAFETY: wait4 writes one c_int through the pointer, which points
-        // to `raw`, alive for the whole call; no rusage is asked for (NULL).
-        let found = unsafe { libc::wait4(pid, &mut raw, flags, std::ptr::null_mut()) };
-        match found {
-            0 => return Ok(None),
-            -1 => match Errno::last() {
-                Errno::EINTR => continue,
-                error => return Err(error),
-            },
-            pid => return Ok(Some((pid, raw))),
+        match foster::sys::waitpid(pid, flags) {
+            Ok((0, _)) => return Ok(None),
+            Ok(found) => return Ok(Some(found)),
+            Err(Errno::EINTR) => continue,
+            Err(error) => return Err(error),
         }
     }
 }
@@ -149,23 +138,14 @@ pub fn reap_raw(pid: i32, wait: Wait) -> Result<Option<(i32, libc::c_int)>, Errn
 /// `/proc/PID` can still be read. `Ok(None)` when none has ended,
 /// `Err(ECHILD)` when there are no children at all.
 pub fn peek_ended() -> Result<Option<i32>, Errno> {
-    // SAFETY: siginfo_t is plain old data, for which all zeros is valid.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT | libc::__WALL;
     loop {
-        // SAFETY: waitid fills the siginfo_t that `info` points to, alive
-        // for the call; P_ALL ignores the id.
-        let result = unsafe { libc::waitid(libc::P_ALL, 0, &mut info, flags) };
-        match Errno::result(result) {
-            Ok(_) => break,
+        match foster::sys::waitid_any(flags) {
+            Ok(pid) => return Ok((pid > 0).then_some(pid)),
             Err(Errno::EINTR) => continue,
             Err(error) => return Err(error),
         }
     }
-    // SAFETY: si_pid reads the field waitid wrote, or the 0 we put there:
-    // with WNOHANG and no child ended, waitid(2) may leave it untouched.
-    let pid = unsafe { info.si_pid() };
-    Ok((pid > 0).then_some(pid))
 }
 
 #[cfg(test)]
