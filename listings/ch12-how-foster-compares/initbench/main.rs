@@ -33,6 +33,7 @@ mod relay;
 mod size;
 mod startup;
 mod stopping;
+mod syscalls;
 mod workload;
 
 use orphans::cli::fail;
@@ -90,7 +91,21 @@ fn run_benchmark(options: Options) {
             .collect(),
         plan: options.plan,
     };
+    // The counts come out the same in every run: measured once.
+    let mut counts = Figures::default();
+    if options.measures.contains(&Measure::Counts) {
+        match counts::valgrind() {
+            Ok(()) => counts::counts(&bench, &mut counts),
+            Err(missing) => progress(&format!("counts: {missing}")),
+        }
+    }
+    let syscalls = options
+        .measures
+        .contains(&Measure::Syscalls)
+        .then(|| syscalls::syscalls(&bench));
+    let timed = options.measures.iter().any(|m| m.is_timed());
     let rounds = (0..options.plan.rounds)
+        .filter(|_| timed)
         .map(|round| {
             progress(&format!("round {} of {}", round + 1, options.plan.rounds));
             run_round(&bench, &options.measures, round)
@@ -99,6 +114,8 @@ fn run_benchmark(options: Options) {
     let results = Results {
         inits: &options.inits,
         rounds,
+        counts,
+        syscalls,
         plan: options.plan,
         measures: &options.measures,
         placement: placement.note(),
@@ -121,8 +138,7 @@ fn run_round(bench: &Bench, measures: &[Measure], round: usize) -> Figures {
             Measure::Forwarding => forwarding::forwarding(bench, &mut figures, round),
             Measure::Stopping => stopping::stopping(bench, &mut figures, round),
             Measure::Size => size::size(bench, &mut figures, round),
-            // The same in every round: counted once.
-            Measure::Counts if round == 0 => counts::counts(bench, &mut figures),
+            // Counted once, before the rounds (see `run_benchmark`).
             Measure::Counts | Measure::Syscalls => {}
         }
     }
