@@ -11,6 +11,7 @@ use orphans::initbench::bench::{
     first_child, monotonic_ns, pinned_to_one_cpu, progress, read_line, shuffled, stop_namespace,
     Bench,
 };
+use orphans::initbench::cgroup::{own_cpu_cgroup, Placement};
 use orphans::initbench::plan::{Init, Measure};
 use orphans::initbench::stats::{median, percentile, Figures, NO_INIT};
 
@@ -131,3 +132,39 @@ fn signal_latency_us(target: i32, lines: &mut BufReader<ChildStdout>) -> Option<
     let received: u64 = read_line(lines)?.parse().ok()?;
     Some(received.saturating_sub(sent) as f64 / 1e3)
 }
+
+/// The keys of the placement comparison: forwarding on one CPU, in the
+/// root CPU cgroup (where autogroup applies) and in one of the run's own.
+pub const IN_ROOT: [&str; 4] = [
+    "root_forward_1cpu_median_us",
+    "root_forward_1cpu_p99_us",
+    "root_direct_kill_1cpu_median_us",
+    "root_direct_kill_1cpu_p99_us",
+];
+pub const IN_OWN: [&str; 4] = [
+    "own_forward_1cpu_median_us",
+    "own_forward_1cpu_p99_us",
+    "own_direct_kill_1cpu_median_us",
+    "own_direct_kill_1cpu_p99_us",
+];
+
+// ANCHOR: placement
+/// Forwarding on one CPU twice: in the CPU cgroup the run started in, the
+/// root one, where autogroup gives a process that calls setsid(2) a
+/// scheduling group of its own; then in a CPU cgroup made for the run, as
+/// a container runtime makes one (`orphans::initbench::cgroup`). Nothing
+/// is recorded where autogroup would not apply.
+pub fn placement(bench: &Bench, figures: &mut Figures, round: usize) {
+    let Placement::Moved(group) = own_cpu_cgroup() else {
+        return progress("placement: autogroup does not apply here");
+    };
+    progress("placement: forwarding on one CPU, in a CPU cgroup of its own");
+    let own = pinned_to_one_cpu(|| forwarding_pass(bench, figures, round, IN_OWN));
+    drop(group);
+    progress("placement: forwarding on one CPU, in the root CPU cgroup");
+    let root = pinned_to_one_cpu(|| forwarding_pass(bench, figures, round, IN_ROOT));
+    if let Err(e) = own.and(root) {
+        progress(&format!("placement skipped: {e}"));
+    }
+}
+// ANCHOR_END: placement

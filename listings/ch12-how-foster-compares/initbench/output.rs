@@ -12,12 +12,14 @@ use std::io::Write;
 use orphans::cli::fail;
 use serde_json::{json, Map, Value};
 
+use crate::cli::Mode;
 use crate::counts::{PER_ORPHAN, PER_SIGNAL, START};
 use crate::syscalls::Calls;
 use orphans::initbench::plan::{Init, Measure, Plan, Role};
 use orphans::initbench::stats::{across_rounds, Figures, Spread};
 
 mod chart;
+mod extra;
 mod table;
 mod verdict;
 
@@ -29,6 +31,10 @@ pub struct Results<'a> {
     pub counts: Figures,
     /// System calls per event, if they were traced.
     pub syscalls: Option<Vec<Calls>>,
+    /// The scale rows (`--scale`), by label.
+    pub scale: Figures,
+    /// The benchmark, or the comparison that replaced it.
+    pub mode: Mode,
     pub plan: Plan,
     pub measures: &'a [Measure],
     /// Where the run was scheduled ([`orphans::initbench::cgroup`]), one
@@ -121,6 +127,11 @@ impl Results<'_> {
     /// Everything, for the page: the verdict, the chart, the table and
     /// the system calls, each when it was measured.
     pub fn markdown(&self) -> String {
+        match self.mode {
+            Mode::Bench => {}
+            Mode::Placement => return self.placement_table(),
+            Mode::Scale => return self.scale_table(),
+        }
         let mut out = String::new();
         let verdict = self.verdict();
         if !verdict.is_empty() {
@@ -134,6 +145,7 @@ impl Results<'_> {
             out.push_str(&self.table());
             out.push('\n');
             out.push_str(&self.notes());
+            out.push('\n');
         }
         if let Some(calls) = &self.syscalls {
             out.push_str(&self.syscall_table(calls));
@@ -214,6 +226,7 @@ impl Results<'_> {
             "foster_vs_floor": versus_floor,
             "per_round": per_round,
             "counts": json!(self.counts.0),
+            "scale": json!(self.scale.0),
             "syscalls": syscalls,
             "missing": missing,
         })

@@ -144,9 +144,13 @@ impl Results<'_> {
         let cells = [
             named(Role::Foster).map_or("—".into(), |init| self.figure_cell(row, init)),
             named(Role::Control).map_or("—".into(), |init| self.figure_cell(row, init)),
-            best_peer.map_or("—".into(), |init| {
-                format!("{} ({})", self.figure_cell(row, init), init.name)
-            }),
+            match row.kind {
+                // Which peers are static too.
+                Kind::Flag => self.peers_with(row.key),
+                _ => best_peer.map_or("—".into(), |init| {
+                    format!("{} ({})", self.figure_cell(row, init), init.name)
+                }),
+            },
             match row.kind {
                 Kind::Cost => self
                     .versus_best(Role::Peer, row.key)
@@ -157,6 +161,19 @@ impl Results<'_> {
                 .map_or("—".into(), |init| self.figure_cell(row, init)),
         ];
         format!("| {} | {} |\n", row.label, cells.join(" | "))
+    }
+
+    /// The peers whose flag `key` is set, by name ("—": none).
+    fn peers_with(&self, key: &str) -> String {
+        let names: Vec<&str> = self
+            .named(Role::Peer)
+            .filter(|init| self.spread(&init.name, key).is_some_and(|s| s.median > 0.0))
+            .map(|init| init.name.as_str())
+            .collect();
+        match names.is_empty() {
+            true => "—".into(),
+            false => names.join(", "),
+        }
     }
 
     /// An init's median over the rounds; for counts, with the lowest and
@@ -233,8 +250,13 @@ impl Results<'_> {
     /// The system calls per event of every init, foster first, and whether
     /// foster's are the floor's.
     pub(super) fn syscall_table(&self, all: &[Calls]) -> String {
-        let mut out =
-            String::from("| init | per orphan reaped | per signal forwarded |\n|---|---|---|\n");
+        let [small, large] = self.plan.paced;
+        let mut out = format!(
+            "System calls each init made per event, traced with ptrace(2) as `strace -c` \
+             counts them (the calls with {large} paced events minus those with {small}, over \
+             {}):\n\n| init | per orphan reaped | per signal forwarded |\n|---|---|---|\n",
+            large - small
+        );
         let order = |calls: &Calls| {
             self.inits
                 .iter()
