@@ -57,11 +57,14 @@ pub fn prepare_child(setup: &ChildSetup) -> io::Result<()> {
     // execve(2) resets handlers, but an "ignore" survives it, and the
     // command should get what foster's parent gave foster: `nohup foster
     // CMD` leaves SIGHUP ignored for CMD, as it would without foster.
-    // foster changed two dispositions of its own: SIGCHLD, which stays at
-    // its default for the command too, and SIGPIPE, which Rust's runtime
-    // ignores before `main`: give SIGPIPE back what foster inherited.
-    // (It cannot fail for SIGPIPE; if it did, the command would still run.)
+    // foster changed three dispositions of its own: SIGCHLD, which stays
+    // at its default for the command too; SIGPIPE, which Rust's runtime
+    // ignores before `main`; SIGXFSZ, which foster ignores (a log write
+    // past RLIMIT_FSIZE then fails with EFBIG instead of killing foster).
+    // Give those two back what foster inherited. (sigaction cannot fail
+    // for them; if it did, the command would still run.)
     let _ = set_action(Signal::SIGPIPE, SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed));
+    let _ = set_action(Signal::SIGXFSZ, SIGXFSZ_WAS_IGNORED.load(Ordering::Relaxed));
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&setup.original_mask), None)?;
     Ok(())
 }
@@ -69,12 +72,17 @@ pub fn prepare_child(setup: &ChildSetup) -> io::Result<()> {
 /// Whether SIGPIPE was ignored when foster started, before Rust's runtime
 /// set it to "ignore" for foster itself.
 static SIGPIPE_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
+/// Whether SIGXFSZ was ignored when foster started, before foster did.
+static SIGXFSZ_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
 
-/// Notes whether SIGPIPE is ignored right now. foster calls it from the
-/// ELF `.init_array` ([`foster::sys`]), whose functions the C library runs
-/// before Rust's runtime starts, so it sees what the parent left.
-pub fn note_inherited_sigpipe() {
+/// Notes whether SIGPIPE and SIGXFSZ are ignored right now, then ignores
+/// SIGXFSZ. foster calls it from the ELF `.init_array` ([`foster::sys`]),
+/// whose functions the C library runs before Rust's runtime starts, so it
+/// sees what the parent left.
+pub fn note_inherited_actions() {
     SIGPIPE_WAS_IGNORED.store(is_ignored(libc::SIGPIPE), Ordering::Relaxed);
+    SIGXFSZ_WAS_IGNORED.store(is_ignored(libc::SIGXFSZ), Ordering::Relaxed);
+    let _ = set_action(Signal::SIGXFSZ, true);
 }
 
 /// Makes the child's process group the terminal's foreground group, so
