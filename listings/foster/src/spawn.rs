@@ -10,17 +10,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use foster::sys::{is_ignored, set_action};
 use nix::libc;
 use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
-use nix::unistd::{getpgrp, isatty, setpgid, tcsetpgrp, Pid};
+use foster::user::Identity;
+use nix::unistd::{getegid, geteuid, getpgrp, isatty, setgid, setgroups, setpgid, setuid, tcsetpgrp, Gid, Pid, Uid};
 
 // ANCHOR: spawn
 /// Starts `command` and returns its PID. std's `Command` forks, runs
 /// [`prepare_child`] in the child, and execs; if the exec fails, `spawn`
 /// returns that error here, in foster, with no child left behind.
-/// `terminal` is foster's stdin when it is a terminal ([`terminal`]).
+/// `terminal` is foster's stdin when it is a terminal ([`terminal`]);
+/// `identity`, whom the command runs as (`-u`), with its `HOME`.
 pub fn spawn(
     command: &[OsString],
     original_mask: SigSet,
     terminal: Option<OwnedFd>,
+    identity: Option<&Identity>,
 ) -> io::Result<Pid> {
     let (program, args) = command
         .split_first()
@@ -28,11 +31,28 @@ pub fn spawn(
     let setup = ChildSetup {
         original_mask,
         terminal,
+        user: identity.filter(|id| !already(id)).map(|id| ChildUser {
+            uid: Uid::from_raw(id.uid),
+            gid: Gid::from_raw(id.gid),
+            groups: id.groups.iter().map(|&g| Gid::from_raw(g)).collect(),
+        }),
     };
-    let child = foster::sys::command_with_setup(program, args, setup).spawn()?;
+    let mut child = foster::sys::command_with_setup(program, args, setup);
+    if let Some(identity) = identity {
+        child.env("HOME", &identity.home);
+    }
+    let child = child.spawn()?;
     Ok(Pid::from_raw(child.id() as i32))
 }
 // ANCHOR_END: spawn
+
+/// Whether foster already runs as `identity`'s user and group, and is not
+/// root: then there is nothing to change, and nothing it could change
+/// (setgroups(2) needs CAP_SETGID even to set what is there).
+fn already(identity: &Identity) -> bool {
+    let (uid, gid) = (geteuid().as_raw(), getegid().as_raw());
+    uid != 0 && uid == identity.uid && gid == identity.gid
+}
 
 /// What the child needs between fork and exec, made in foster beforehand:
 /// the child may not allocate.
@@ -41,6 +61,16 @@ pub struct ChildSetup {
     pub original_mask: SigSet,
     /// foster's stdin when it is a terminal.
     pub terminal: Option<OwnedFd>,
+    /// `-u`: the user to become, last, just before exec.
+    pub user: Option<ChildUser>,
+}
+
+/// IDs for setgroups(2), setgid(2) and setuid(2), in that order: each
+/// needs the privilege the next one gives up.
+pub struct ChildUser {
+    pub uid: Uid,
+    pub gid: Gid,
+    pub groups: Vec<Gid>,
 }
 
 // ANCHOR: prepare_child
@@ -66,6 +96,11 @@ pub fn prepare_child(setup: &ChildSetup) -> io::Result<()> {
     let _ = set_action(Signal::SIGPIPE, SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed));
     let _ = set_action(Signal::SIGXFSZ, SIGXFSZ_WAS_IGNORED.load(Ordering::Relaxed));
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&setup.original_mask), None)?;
+    if let Some(user) = &setup.user {
+        setgroups(&user.groups)?;
+        setgid(user.gid)?;
+        setuid(user.uid)?;
+    }
     Ok(())
 }
 
