@@ -143,10 +143,19 @@ fn check_proc(log: Log) -> bool {
 fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
     let program = options.command[0].to_string_lossy();
     let identity = options.user.as_ref().map(|spec| {
-        spec.resolve_here()
-            .unwrap_or_else(|why| fail(126, format_args!("cannot run '{program}' as {}: {why}", spec.user)))
+        spec.resolve_here().unwrap_or_else(|why| {
+            fail(
+                126,
+                format_args!("cannot run '{program}' as {}: {why}", spec.user),
+            )
+        })
     });
-    match spawn(&options.command, signals.original_mask, terminal(), identity.as_ref()) {
+    match spawn(
+        &options.command,
+        signals.original_mask,
+        terminal(),
+        identity.as_ref(),
+    ) {
         Ok(pid) => {
             log.info(format_args!("started {program} as {pid}"));
             pid
@@ -162,7 +171,10 @@ fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
                 (Some(_), Some(libc::EPERM)) => "; changing user needs root",
                 _ => "",
             };
-            fail(code, format_args!("cannot run '{program}'{who}: {error}{hint}"))
+            fail(
+                code,
+                format_args!("cannot run '{program}'{who}: {error}{hint}"),
+            )
         }
     }
 }

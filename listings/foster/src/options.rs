@@ -408,14 +408,22 @@ mod tests {
         let o = options(&["--stop-delay", "5s", "-u", "app:staff", "x"], &[]);
         assert_eq!(o.stop_delay.duration(), Duration::from_secs(5));
         assert_eq!(o.user, UserSpec::parse("app:staff").ok());
-        assert_eq!(options(&["--user", "1000", "x"], &[]).user, UserSpec::parse("1000").ok());
+        assert_eq!(
+            options(&["--user", "1000", "x"], &[]).user,
+            UserSpec::parse("1000").ok()
+        );
         assert_eq!(options(&["x"], &[]).stop_delay.duration(), Duration::ZERO);
         assert_eq!(options(&["x"], &[]).user, None);
         let from_env = options(&["x"], &[("FOSTER_STOP_DELAY", "1.5s")]);
         assert_eq!(from_env.stop_delay.duration(), Duration::from_millis(1500));
         let flag_wins = options(&["--stop-delay", "0", "x"], &[("FOSTER_STOP_DELAY", "9s")]);
         assert_eq!(flag_wins.stop_delay.duration(), Duration::ZERO);
-        for bad in [&["--stop-delay", "25h", "x"][..], &["--stop-delay"], &["-u", "", "x"], &["-u", "a:b:c", "x"]] {
+        for bad in [
+            &["--stop-delay", "25h", "x"][..],
+            &["--stop-delay"],
+            &["-u", "", "x"],
+            &["-u", "a:b:c", "x"],
+        ] {
             assert!(parse_with(bad, &[]).is_err(), "{bad:?}");
         }
         assert!(parse_with(&["x"], &[("FOSTER_STOP_DELAY", "soon")]).is_err());

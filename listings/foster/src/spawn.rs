@@ -8,10 +8,12 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use foster::sys::{is_ignored, set_action};
+use foster::user::Identity;
 use nix::libc;
 use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
-use foster::user::Identity;
-use nix::unistd::{getegid, geteuid, getpgrp, isatty, setgid, setgroups, setpgid, setuid, tcsetpgrp, Gid, Pid, Uid};
+use nix::unistd::{
+    getegid, geteuid, getpgrp, isatty, setgid, setgroups, setpgid, setuid, tcsetpgrp, Gid, Pid, Uid,
+};
 
 // ANCHOR: spawn
 /// Starts `command` and returns its PID. std's `Command` forks, runs

@@ -92,10 +92,13 @@ impl UserSpec {
         group: Result<String, String>,
     ) -> Result<Identity, String> {
         let passwd_text = passwd.as_deref().unwrap_or_default();
-        let entry = passwd_text.lines().filter_map(PasswdEntry::parse).find(|e| match &self.user {
-            Who::Name(name) => e.name == name,
-            Who::Id(id) => e.uid == *id,
-        });
+        let entry = passwd_text
+            .lines()
+            .filter_map(PasswdEntry::parse)
+            .find(|e| match &self.user {
+                Who::Name(name) => e.name == name,
+                Who::Id(id) => e.uid == *id,
+            });
         let (uid, mut gid, home, name) = match (&self.user, entry) {
             (_, Some(e)) => (e.uid, e.gid, e.home, Some(e.name)),
             (Who::Id(id), None) => (*id, 0, "/", None),
@@ -118,7 +121,8 @@ impl UserSpec {
             },
             // No group given: every group that lists the user by name.
             None => {
-                let member = |g: &GroupEntry| name.is_some_and(|n| g.members.split(',').any(|m| m == n));
+                let member =
+                    |g: &GroupEntry| name.is_some_and(|n| g.members.split(',').any(|m| m == n));
                 supplementary.extend(groups.filter(member).map(|g| g.gid));
             }
         }
@@ -157,13 +161,20 @@ struct PasswdEntry<'a> {
 impl<'a> PasswdEntry<'a> {
     fn parse(line: &'a str) -> Option<PasswdEntry<'a>> {
         let mut fields = line.split(':');
-        let name = fields.next().filter(|n| !n.is_empty() && !n.starts_with(['#', '+', '-']))?;
+        let name = fields
+            .next()
+            .filter(|n| !n.is_empty() && !n.starts_with(['#', '+', '-']))?;
         let _password = fields.next()?;
         let uid = fields.next()?.parse().ok().filter(|&id| id <= MAX_ID)?;
         let gid = fields.next()?.parse().ok().filter(|&id| id <= MAX_ID)?;
         let _comment = fields.next()?;
         let home = fields.next()?;
-        Some(PasswdEntry { name, uid, gid, home })
+        Some(PasswdEntry {
+            name,
+            uid,
+            gid,
+            home,
+        })
     }
 }
 
@@ -178,7 +189,9 @@ struct GroupEntry<'a> {
 impl<'a> GroupEntry<'a> {
     fn parse(line: &'a str) -> Option<GroupEntry<'a>> {
         let mut fields = line.split(':');
-        let name = fields.next().filter(|n| !n.is_empty() && !n.starts_with(['#', '+', '-']))?;
+        let name = fields
+            .next()
+            .filter(|n| !n.is_empty() && !n.starts_with(['#', '+', '-']))?;
         let _password = fields.next()?;
         let gid = fields.next()?.parse().ok().filter(|&id| id <= MAX_ID)?;
         let members = fields.next().unwrap_or("");
@@ -222,26 +235,56 @@ mod tests {
     #[test]
     fn an_unlisted_number_runs_with_group_0_as_in_docker() {
         let id = resolve("4242").expect("4242");
-        assert_eq!((id.uid, id.gid, id.groups, id.home), (4242, 0, vec![0], "/".into()));
+        assert_eq!(
+            (id.uid, id.gid, id.groups, id.home),
+            (4242, 0, vec![0], "/".into())
+        );
         let missing = UserSpec::parse("4242:5").expect("parse");
-        let no_files = missing.resolve(Err("/etc/passwd: gone".into()), Err("/etc/group: gone".into()));
+        let no_files = missing.resolve(
+            Err("/etc/passwd: gone".into()),
+            Err("/etc/group: gone".into()),
+        );
         assert_eq!(no_files.map(|i| (i.uid, i.gid)), Ok((4242, 5)));
     }
 
     #[test]
     fn names_that_are_not_there_say_so() {
-        assert_eq!(resolve("nobody"), Err("no user 'nobody' in /etc/passwd".into()));
-        assert_eq!(resolve("app:wheel"), Err("no group 'wheel' in /etc/group".into()));
-        assert_eq!(resolve("broken").map(|_| ()), Err("no user 'broken' in /etc/passwd".into()));
-        assert_eq!(resolve("+nis").map(|_| ()), Err("no user '+nis' in /etc/passwd".into()));
+        assert_eq!(
+            resolve("nobody"),
+            Err("no user 'nobody' in /etc/passwd".into())
+        );
+        assert_eq!(
+            resolve("app:wheel"),
+            Err("no group 'wheel' in /etc/group".into())
+        );
+        assert_eq!(
+            resolve("broken").map(|_| ()),
+            Err("no user 'broken' in /etc/passwd".into())
+        );
+        assert_eq!(
+            resolve("+nis").map(|_| ()),
+            Err("no user '+nis' in /etc/passwd".into())
+        );
         let spec = UserSpec::parse("app").expect("parse");
         let gone = spec.resolve(Err("/etc/passwd: No such file".into()), Ok(String::new()));
-        assert_eq!(gone, Err("no user 'app' in /etc/passwd: No such file".into()));
+        assert_eq!(
+            gone,
+            Err("no user 'app' in /etc/passwd: No such file".into())
+        );
     }
 
     #[test]
     fn bad_input_is_a_usage_error() {
-        for bad in ["", ":", "app:", ":staff", "a:b:c", "4294967295", "99999999999", "1:4294967295"] {
+        for bad in [
+            "",
+            ":",
+            "app:",
+            ":staff",
+            "a:b:c",
+            "4294967295",
+            "99999999999",
+            "1:4294967295",
+        ] {
             assert!(UserSpec::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(
