@@ -85,7 +85,10 @@ fn foster_still_stops_and_reaps_the_users_processes() {
         return;
     }
     for place in places() {
-        let script = "sh -c 'trap \"\" TERM; exec sleep 30' >/dev/null 2>&1 & exit 5";
+        // Once the leftover ignores SIGTERM (bit 15 of SigIgn, proc(5)).
+        let script = "sh -c 'trap \"\" TERM; exec sleep 30' >/dev/null 2>&1 &
+            until [ $(( 0x$(grep SigIgn /proc/$!/status | cut -f2) & 0x4000 )) != 0 ]; do sleep 0.01; done
+            exit 5";
         let started = std::time::Instant::now();
         let output = run(
             place,
