@@ -40,12 +40,25 @@ impl SleepingContainer {
         let started = run(
             "docker",
             &[
-                "run", "-d", "--name", &name, "--network", "none", "--entrypoint",
-                "/bin/busybox", image, "sleep", "600",
+                "run",
+                "-d",
+                "--name",
+                &name,
+                "--network",
+                "none",
+                "--entrypoint",
+                "/bin/busybox",
+                image,
+                "sleep",
+                "600",
             ],
         );
         let container = SleepingContainer(name);
-        assert!(started.status.success(), "docker run: {}", text(&started.stderr));
+        assert!(
+            started.status.success(),
+            "docker run: {}",
+            text(&started.stderr)
+        );
         container
     }
 
