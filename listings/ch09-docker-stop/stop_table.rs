@@ -102,14 +102,20 @@ fn table_row(row: &str, outcome: &Outcome, grace: Duration) -> String {
 /// one sentence comparing the two stops: what Docker adds.
 fn docker_against_namespace(stopped: &[(&str, Outcome)]) -> Vec<String> {
     let names = |outcome: &Outcome| -> Vec<String> {
-        outcome.heard_sigterm.iter().map(|(name, _)| name.clone()).collect()
+        outcome
+            .heard_sigterm
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
     };
     let mut sentences = Vec::new();
     for (row, docker) in stopped {
         let Some(command) = row.trim_start().strip_prefix("docker ") else {
             continue;
         };
-        let Some((_, own)) = stopped.iter().find(|(other, _)| other.trim() == command.trim())
+        let Some((_, own)) = stopped
+            .iter()
+            .find(|(other, _)| other.trim() == command.trim())
         else {
             continue;
         };

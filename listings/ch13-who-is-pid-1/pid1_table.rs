@@ -238,7 +238,13 @@ fn traps_table(options: &Options) -> Result<(), NotShown> {
     let mut stops: Vec<(bool, f64)> = Vec::new();
     with_host_shells(header, |place, shell| {
         for (foreground, pattern) in [(true, &PATTERNS[4]), (false, &PATTERNS[5])] {
-            let outcome = run(place, shell, pattern.start, &app_args(0, TRAP_LIFETIME), options)?;
+            let outcome = run(
+                place,
+                shell,
+                pattern.start,
+                &app_args(0, TRAP_LIFETIME),
+                options,
+            )?;
             println!(
                 "| {} | {} | {} | {} |",
                 pattern.label,
