@@ -39,6 +39,8 @@ const SYNCHRONOUS: [Signal; 7] = [
 pub struct Signals {
     fd: SignalFd,
     pub original_mask: SigSet,
+    /// foster's own PID, to tell the signals its own calls raise.
+    me: i32,
 }
 
 impl Signals {
@@ -58,7 +60,12 @@ impl Signals {
         // learn that the command exited. Back to the default action.
         set_action(Signal::SIGCHLD, false)?;
         let fd = SignalFd::with_flags(&every, SfdFlags::SFD_CLOEXEC)?;
-        Ok(Signals { fd, original_mask })
+        let me = nix::unistd::getpid().as_raw();
+        Ok(Signals {
+            fd,
+            original_mask,
+            me,
+        })
     }
     // ANCHOR_END: take_over
 
@@ -66,10 +73,12 @@ impl Signals {
     /// Waits, as long as it takes, for the next signal. Never fails: if the
     /// signalfd ever breaks, foster says so and falls back to checking for
     /// dead children once a second (as if a SIGCHLD had come), which keeps
-    /// it reaping.
+    /// it reaping. A signal that foster's own system call raised is
+    /// nobody's message, and is dropped here ([`Arrival::raised_by`]).
     pub fn next(&self) -> Arrival {
         loop {
             match read_one(&self.fd) {
+                Ok(Some(arrival)) if arrival.raised_by(self.me) => continue,
                 Ok(Some(arrival)) => return checked(arrival),
                 Ok(None) | Err(Errno::EINTR) => continue,
                 Err(error) => {
@@ -108,10 +117,12 @@ impl Signals {
 /// kill(2), SI_QUEUE for sigqueue(3), SI_TKILL for tgkill(2); a positive
 /// code when the kernel did, such as CLD_EXITED when a child ended. No
 /// process may send a positive code to another (rt_sigqueueinfo(2)).
+/// With SI_USER comes `si_pid`, the sender's PID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Arrival {
     pub number: i32,
     pub code: i32,
+    pub sender: i32,
 }
 
 impl Arrival {
@@ -121,7 +132,19 @@ impl Arrival {
         Arrival {
             number: Signal::SIGCHLD as i32,
             code: libc::CLD_EXITED,
+            sender: 0,
         }
+    }
+
+    /// Whether process `me` raised it with a system call of its own: a
+    /// write(2) to a pipe nobody reads raises SIGPIPE, one past
+    /// RLIMIT_FSIZE SIGXFSZ, and the kernel sends those as if the writer
+    /// had called kill(2) on itself: SI_USER, with the writer's PID
+    /// (send_sig with no siginfo, kernel/signal.c). foster never signals
+    /// itself otherwise, so such a signal is never the user's: forwarded,
+    /// it would kill the command for a log line that could not be written.
+    pub fn raised_by(self, me: i32) -> bool {
+        self.code == libc::SI_USER && self.sender == me
     }
 
     /// Whether a process sent it (kill(2), sigqueue(3), tgkill(2)), as
@@ -133,7 +156,8 @@ impl Arrival {
 
 /// Reads one signal. signalfd(2) hands out whole `signalfd_siginfo`
 /// records of 128 bytes, whose first fields are `ssi_signo` (u32),
-/// `ssi_errno` (i32) and `ssi_code` (i32): decoded from the bytes here,
+/// `ssi_errno` (i32), `ssi_code` (i32) and `ssi_pid` (u32, the sender's
+/// PID in foster's namespace, 0 for one outside it): decoded from the bytes here,
 /// so no other layout is assumed. (nix's `read_signal` panics on a short
 /// read; the kernel never makes one, but an init must not panic.)
 /// `Ok(None)`: nothing whole was read, read again.
@@ -143,10 +167,11 @@ fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
     if length != record.len() {
         return Ok(None);
     }
-    let [s0, s1, s2, s3, _, _, _, _, c0, c1, c2, c3, ..] = record;
+    let [s0, s1, s2, s3, _, _, _, _, c0, c1, c2, c3, p0, p1, p2, p3, ..] = record;
     Ok(Some(Arrival {
         number: i32::try_from(u32::from_ne_bytes([s0, s1, s2, s3])).unwrap_or(0),
         code: i32::from_ne_bytes([c0, c1, c2, c3]),
+        sender: i32::try_from(u32::from_ne_bytes([p0, p1, p2, p3])).unwrap_or(0),
     }))
 }
 // ANCHOR_END: arrival
@@ -270,6 +295,7 @@ mod tests {
                 let arrival = Arrival {
                     number: signal as i32,
                     code,
+                    sender: 7,
                 };
                 assert!(arrival.sent_by_a_process());
                 assert_eq!(checked(arrival), arrival);
@@ -281,9 +307,26 @@ mod tests {
             let arrival = Arrival {
                 number: libc::SIGINT,
                 code,
+                sender: 0,
             };
             assert!(!arrival.sent_by_a_process());
             assert_eq!(checked(arrival), arrival);
         }
+    }
+
+    #[test]
+    fn only_a_signal_foster_raised_on_itself_is_foster_s() {
+        let pipe = |code, sender| Arrival {
+            number: libc::SIGPIPE,
+            code,
+            sender,
+        };
+        assert!(pipe(libc::SI_USER, 1).raised_by(1));
+        // kill -PIPE from another process, or from outside the namespace
+        // (PID 0), or the kernel's own: the user's.
+        assert!(!pipe(libc::SI_USER, 5).raised_by(1));
+        assert!(!pipe(libc::SI_USER, 0).raised_by(1));
+        assert!(!pipe(libc::SI_KERNEL, 1).raised_by(1));
+        assert!(!pipe(libc::SI_QUEUE, 1).raised_by(1));
     }
 }

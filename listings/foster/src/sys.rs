@@ -177,13 +177,13 @@ pub fn command_with_setup(
 /// Rust's runtime sets SIGPIPE to "ignore" before `main` runs, and that
 /// would hide whether foster's parent had ignored it. The C library runs
 /// the functions listed in the ELF section `.init_array` before `main`,
-/// and so before Rust's runtime: this one notes SIGPIPE's action as the
-/// parent left it, for the command to inherit.
+/// and so before Rust's runtime: this one notes SIGPIPE's action (and
+/// SIGXFSZ's) as the parent left it, for the command to inherit.
 #[used]
 #[link_section = ".init_array"]
-static NOTE_SIGPIPE_FIRST: extern "C" fn() = note_sigpipe_first;
+static NOTE_ACTIONS_FIRST: extern "C" fn() = note_actions_first;
 
-extern "C" fn note_sigpipe_first() {
-    foster::spawn::note_inherited_sigpipe();
+extern "C" fn note_actions_first() {
+    foster::spawn::note_inherited_actions();
 }
 // ANCHOR_END: sigpipe
