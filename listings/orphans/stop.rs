@@ -64,15 +64,34 @@ const START_PATIENCE: Duration = Duration::from_secs(5);
 /// times we report.
 const TICK: Duration = Duration::from_millis(2);
 
-// ANCHOR: stop
+/// What a caller may look at once the workload is ready, just before
+/// SIGTERM: PID 1 as this machine's `/proc` numbers it, and the journal as
+/// far as it has been written.
+pub struct Ready {
+    pub pid1: Pid,
+    pub journal: String,
+}
+
 /// Starts `plan.command` as PID 1 of a new namespace, waits until it is
 /// ready, and stops it as `docker stop` would.
 pub fn stop(plan: &Plan) -> Result<Outcome, String> {
+    stop_looking(plan, |_| ()).map(|(outcome, ())| outcome)
+}
+
+// ANCHOR: stop
+/// [`stop`], and what `look` finds in the namespace once it is ready
+/// (chapter 17 reads PID 1's signal handling and counts zombies there).
+pub fn stop_looking<T>(
+    plan: &Plan,
+    look: impl FnOnce(&Ready) -> T,
+) -> Result<(Outcome, T), String> {
     let journal = Journal::new()?;
     let mut container = dying_with_us(&mut Command::new(&plan.container))
         .args(&plan.command)
         .env(journal::VARIABLE, &journal.path)
         .env("PATH", path_with_siblings())
+        // The workload's output is not the table's.
+        .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot run {}: {e}", plan.container.display()))?;
     let container_pid = container.id() as i32;
@@ -91,6 +110,10 @@ pub fn stop(plan: &Plan) -> Result<Outcome, String> {
         }
     };
     let running = namespace_processes(pid1);
+    let seen = look(&Ready {
+        pid1,
+        journal: std::fs::read_to_string(&journal.path).unwrap_or_default(),
+    });
 
     // What `docker stop` does: SIGTERM to PID 1 only, then a grace period.
     let sigterm_sent = Instant::now();
@@ -105,13 +128,14 @@ pub fn stop(plan: &Plan) -> Result<Outcome, String> {
     }
     let took = sigterm_sent.elapsed();
     let status = ended.ok_or("the namespace survived SIGKILL")?;
-    Ok(Outcome {
+    let outcome = Outcome {
         running,
         heard_sigterm: journal.entries("sigterm"),
         took,
         killed,
         status: shell_code(status),
-    })
+    };
+    Ok((outcome, seen))
 }
 // ANCHOR_END: stop
 
@@ -122,18 +146,31 @@ pub fn stop(plan: &Plan) -> Result<Outcome, String> {
 /// a file inside the container, read with `docker exec` while it runs and
 /// copied out with `docker cp` once it has stopped: nothing is mounted.
 pub fn docker_stop(image: &str, plan: &Plan) -> Result<Outcome, String> {
+    docker_stop_looking(image, &[], plan, |_| ()).map(|(outcome, ())| outcome)
+}
+
+/// [`docker_stop`] with more options for `docker run` (`--init`), and what
+/// `look` finds once the workload is ready (its `pid1` is the host's PID
+/// of the container's PID 1).
+pub fn docker_stop_looking<T>(
+    image: &str,
+    options: &[&str],
+    plan: &Plan,
+    look: impl FnOnce(&Ready) -> T,
+) -> Result<(Outcome, T), String> {
     let journal = Journal::new()?;
     let name = orphans::docker::unique_container_name("stop");
     let mut run = dying_with_us(&mut Command::new("docker"))
         .args(RUN)
         .args(["--name", &name, "--env"])
         .arg(format!("{}={IN_CONTAINER}", journal::VARIABLE))
+        .args(options)
         .arg(image)
         .args(&plan.command)
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot run docker: {e}"))?;
-    let result = stop_in_docker(&name, &mut run, plan, &journal);
+    let result = stop_in_docker(&name, &mut run, plan, &journal, look);
     let _ = Command::new("docker")
         .args(["rm", "--force", &name])
         .output();
@@ -144,12 +181,13 @@ pub fn docker_stop(image: &str, plan: &Plan) -> Result<Outcome, String> {
 /// Where the workloads in the container keep their journal.
 const IN_CONTAINER: &str = "/journal";
 
-fn stop_in_docker(
+fn stop_in_docker<T>(
     name: &str,
     run: &mut Child,
     plan: &Plan,
     journal: &Journal,
-) -> Result<Outcome, String> {
+    look: impl FnOnce(&Ready) -> T,
+) -> Result<(Outcome, T), String> {
     let pid1 = wait_until_ready(
         run,
         plan.ready,
@@ -157,6 +195,10 @@ fn stop_in_docker(
         || docker_pid1(name),
     )?;
     let running = namespace_processes(pid1);
+    let seen = look(&Ready {
+        pid1,
+        journal: journal_text_in_container(name),
+    });
     let grace = plan.grace.as_secs_f64().round() as u64;
     let sigterm_sent = Instant::now();
     // `docker stop` returns once the container has stopped.
@@ -180,7 +222,7 @@ fn stop_in_docker(
             String::from_utf8_lossy(&copied.stderr).trim()
         ));
     }
-    Ok(Outcome {
+    let outcome = Outcome {
         running,
         heard_sigterm: journal.entries("sigterm"),
         took,
@@ -188,18 +230,24 @@ fn stop_in_docker(
         // that lasted the whole grace period did.
         killed: took >= Duration::from_secs(grace),
         status: shell_code(status),
-    })
+    };
+    Ok((outcome, seen))
 }
 // ANCHOR_END: docker
 
 /// The journal inside the running container `name`, as far as it has been
 /// written (empty before the first line, or before the container runs).
 fn journal_in_container(name: &str) -> Vec<Entry> {
+    journal::parse_all(&journal_text_in_container(name))
+}
+
+/// The text of the journal inside the running container `name`.
+fn journal_text_in_container(name: &str) -> String {
     Command::new("docker")
         .args(["exec", name, "cat", IN_CONTAINER])
         .stderr(Stdio::null())
         .output()
-        .map(|output| journal::parse_all(&String::from_utf8_lossy(&output.stdout)))
+        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
         .unwrap_or_default()
 }
 
