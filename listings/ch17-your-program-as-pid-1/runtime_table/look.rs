@@ -3,6 +3,7 @@
 //! application noted in the journal about its helper's exit.
 
 use nix::sys::signal::Signal;
+use orphans::stop::Ready;
 
 // ANCHOR: disposition
 /// How a process treats one signal, as the kernel will when the signal
@@ -106,6 +107,31 @@ pub fn helper_status(journal: &str) -> Option<i32> {
         words.next()?.parse().ok()
     })
 }
+
+/// What the look found once the application was ready.
+pub struct Seen {
+    /// PID 1's command name.
+    pub pid1: String,
+    pub sigterm: Option<Disposition>,
+    pub sigchld: Option<Disposition>,
+    pub zombies: usize,
+    /// The status the application read for its helper's `exit 3`.
+    pub helper: Option<i32>,
+}
+
+// ANCHOR: look
+/// Looks at the namespace whose application said it is ready.
+pub fn look_at(ready: &Ready) -> Seen {
+    let pid1 = ready.pid1.as_raw();
+    Seen {
+        pid1: foster::procfs::comm(pid1).unwrap_or_default(),
+        sigterm: Disposition::of(pid1, Signal::SIGTERM),
+        sigchld: Disposition::of(pid1, Signal::SIGCHLD),
+        zombies: zombies_below(pid1),
+        helper: helper_status(&ready.journal),
+    }
+}
+// ANCHOR_END: look
 
 #[cfg(test)]
 mod tests {

@@ -14,15 +14,14 @@ mod rows;
 use std::ffi::OsString;
 use std::time::Duration;
 
-use nix::sys::signal::Signal;
 use orphans::bounds;
 use orphans::capability::{self, failed_line, NotShown};
 use orphans::cli::{self, Request};
 use orphans::image::image_or_missing;
 use orphans::spawn::sibling;
-use orphans::stop::{docker_stop_looking, stop_looking, Outcome, Plan, Ready};
+use orphans::stop::{docker_stop_looking, stop_looking, Outcome, Plan};
 
-use look::{helper_status, zombies_below, Disposition};
+use look::{look_at, Disposition, Seen};
 use rows::{Folder, Row, APP_SH, RUNTIMES, WRAPPERS};
 
 const USAGE: &str = "\
@@ -73,35 +72,10 @@ fn main() {
         Table::Foster => foster_table(options.grace),
         Table::Sigchld => sigchld_table(),
         Table::Docker => docker_table(options.grace),
-        Table::Probes(count) => probes::table(count),
+        Table::Probes(count) => probes::table(count, rows::PROBE_SH),
     };
     capability::finish("runtime-table", "This table", shown);
 }
-
-/// What the look found once the application was ready.
-struct Seen {
-    /// PID 1's command name.
-    pid1: String,
-    sigterm: Option<Disposition>,
-    sigchld: Option<Disposition>,
-    zombies: usize,
-    /// The status the application read for its helper's `exit 3`.
-    helper: Option<i32>,
-}
-
-// ANCHOR: look
-/// Looks at the namespace whose application said it is ready.
-fn look_at(ready: &Ready) -> Seen {
-    let pid1 = ready.pid1.as_raw();
-    Seen {
-        pid1: foster::procfs::comm(pid1).unwrap_or_default(),
-        sigterm: Disposition::of(pid1, Signal::SIGTERM),
-        sigchld: Disposition::of(pid1, Signal::SIGCHLD),
-        zombies: zombies_below(pid1),
-        helper: helper_status(&ready.journal),
-    }
-}
-// ANCHOR_END: look
 
 /// Runs `before`, the row's command, and `after` as PID 1 of a new PID
 /// namespace, in the chapter's folder, and stops it after a look.

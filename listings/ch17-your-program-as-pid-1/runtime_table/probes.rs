@@ -4,14 +4,13 @@
 //! runtime's exec) runs one in a container of a pod. Each probe leaves an
 //! orphan, which the kernel hands to the container's PID 1 (chapter 14).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use orphans::capability::NotShown;
 use orphans::census;
 use orphans::engine::{Container, Engine};
 use orphans::image::image_or_missing;
 
-use crate::rows::PROBE_SH;
 use crate::{orphans_table_header, table_row};
 
 /// Where the probe lives in the container.
@@ -28,17 +27,17 @@ const CASES: [(&[&str], &[&str]); 3] = [
 /// sleeps 0.1 s) before the zombies are counted.
 const SETTLE: Duration = Duration::from_millis(500);
 
-/// Prints the table of `count` probes for each case.
-pub fn table(count: u32) -> Result<(), NotShown> {
+/// Prints the table of `count` runs of the probe `probe_script` for
+/// each case.
+pub fn table(count: u32, probe_script: &str) -> Result<(), NotShown> {
     let image = image_or_missing()?.reference;
     let probe_file = std::env::temp_dir().join(format!("orphans-probe-{}.sh", std::process::id()));
-    std::fs::write(&probe_file, PROBE_SH)
+    std::fs::write(&probe_file, probe_script)
         .map_err(|e| format!("writing {}: {e}", probe_file.display()))?;
     let header = orphans_table_header(&[
         "container's PID 1",
         "each probe runs",
         &format!("zombies after {count} probes"),
-        &format!("{count} probes took"),
     ]);
     println!("{header}");
     let docker = Engine::docker();
@@ -76,14 +75,12 @@ fn probe_row(
     let container: Container = docker.create(&options, image, &sleep)?;
     container.copy_in(probe_file, PROBE)?;
     container.start()?;
-    let started = Instant::now();
     for n in 1..=count {
         container.exec(probe)?;
         if n % 25 == 0 {
             eprintln!("runtime-table: {n} probes ({})", probe.join(" "));
         }
     }
-    let took = started.elapsed();
     std::thread::sleep(SETTLE);
     let processes = container.census()?;
     let pid1 = census::by_pid(&processes, 1).map_or("?".into(), |p| p.args.clone());
@@ -91,7 +88,6 @@ fn probe_row(
         format!("`{pid1}`"),
         format!("`{}`", probe.join(" ")),
         census::zombies(&processes).len().to_string(),
-        format!("{:.1} s", took.as_secs_f64()),
     ]))
 }
 // ANCHOR_END: probes

@@ -24,7 +24,6 @@ pub const APP_SH: &str = include_str!("../app.sh");
 /// The exec probe of the Kubernetes section.
 pub const PROBE_SH: &str = include_str!("../probe.sh");
 
-// ANCHOR: rows
 /// One way of starting the application.
 pub struct Row {
     /// The command as a reader would type it, which the table shows.
@@ -132,7 +131,6 @@ pub const WRAPPERS: [Row; 3] = [
         ignores_sigchld: "",
     },
 ];
-// ANCHOR_END: rows
 
 impl Row {
     /// What this machine lacks to run the row: the first program of
