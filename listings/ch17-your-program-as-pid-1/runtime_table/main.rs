@@ -25,7 +25,8 @@ use look::{look_at, Disposition, Seen};
 use rows::{Folder, Row, APP_SH, RUNTIMES, WRAPPERS};
 
 const USAGE: &str = "\
-usage: runtime-table [--foster | --sigchld | --docker | --probes N] [--grace SECONDS]
+usage: runtime-table [--foster | --sigchld | --docker | --probes N]
+                     [--grace SECONDS] [--only PREFIX]...
 
 Runs chapter 17's application under each runtime this machine has
 (python3, node, java, perl, bash, dash, busybox sh) and behind the
@@ -44,6 +45,8 @@ how many zombies were left. A runtime that is missing gets one line.
                    each probe under foster (at most 1000)
   --grace SECONDS  time between SIGTERM and SIGKILL (default 2, at most
                    30; with --docker at least 1)
+  --only PREFIX    only the rows whose command starts with PREFIX
+                   (`--only python3`, `--only 'sh -c'`); repeatable
   -V, --version    show the version
   -h, --help       show this help";
 
@@ -60,6 +63,19 @@ enum Table {
 struct Options {
     table: Table,
     grace: Duration,
+    /// `--only`: prefixes of the rows' commands; empty for every row.
+    only: Vec<String>,
+}
+
+impl Options {
+    /// The rows of `rows` that `--only` selects.
+    fn selected<'r>(&self, rows: impl IntoIterator<Item = &'r Row>) -> Vec<&'r Row> {
+        rows.into_iter()
+            .filter(|row| {
+                self.only.is_empty() || self.only.iter().any(|p| row.label.starts_with(p.as_str()))
+            })
+            .collect()
+    }
 }
 
 fn main() {
@@ -68,9 +84,9 @@ fn main() {
     // (or of one row); a measurement that goes wrong in every row is an
     // error (on stderr, exit status 1).
     let shown = match options.table {
-        Table::Alone => alone_table(options.grace),
-        Table::Foster => foster_table(options.grace),
-        Table::Sigchld => sigchld_table(),
+        Table::Alone => alone_table(&options),
+        Table::Foster => foster_table(&options),
+        Table::Sigchld => sigchld_table(&options),
         Table::Docker => docker_table(options.grace),
         Table::Probes(count) => probes::table(count, rows::PROBE_SH),
     };
@@ -96,17 +112,17 @@ fn measure(
     stop_looking(&plan, look_at)
 }
 
-/// Prints `header`, then the line `row_line` makes for each row that this
-/// machine can run; the rows it cannot run, or that failed, get one line
-/// each after the table. Returns the rows that ran with what they made.
+/// Prints the line `row_line` makes for each row that this machine can
+/// run, under `header` (printed before the first of them); the rows it
+/// cannot run, or that failed, get one line each after the table. Returns
+/// the rows that ran with what they made.
 fn table_of<'r, T>(
     header: &str,
-    rows: impl IntoIterator<Item = &'r Row>,
+    rows: Vec<&'r Row>,
     mut row_line: impl FnMut(&Row) -> Result<(String, T), String>,
 ) -> Result<Vec<(&'r Row, T)>, NotShown> {
     capability::namespaces()?;
     let mut folder = Folder::new()?;
-    println!("{header}");
     let (mut ran, mut notes) = (Vec::new(), Vec::new());
     for row in rows {
         let what = format!("The row for `{}`", row.label);
@@ -116,6 +132,9 @@ fn table_of<'r, T>(
         }
         match folder.prepare(row).and_then(|()| row_line(row)) {
             Ok((line, kept)) => {
+                if ran.is_empty() {
+                    println!("{header}");
+                }
                 println!("{line}");
                 ran.push((row, kept));
             }
@@ -125,17 +144,19 @@ fn table_of<'r, T>(
             }
         }
     }
-    if ran.is_empty() && !notes.is_empty() {
-        return Err(NotShown::Failed("no row could run".into()));
-    }
-    for note in notes {
-        println!("\n{note}");
+    for (n, note) in notes.iter().enumerate() {
+        // A blank line between paragraphs, and after the table.
+        if n > 0 || !ran.is_empty() {
+            println!();
+        }
+        println!("{note}");
     }
     Ok(ran)
 }
 
 /// The runtimes and the wrappers, each as PID 1.
-fn alone_table(grace: Duration) -> Result<(), NotShown> {
+fn alone_table(options: &Options) -> Result<(), NotShown> {
+    let grace = options.grace;
     let header = orphans_table_header(&[
         "command",
         "PID 1",
@@ -144,7 +165,7 @@ fn alone_table(grace: Duration) -> Result<(), NotShown> {
         "exit status",
         "zombies left",
     ]);
-    let rows = RUNTIMES.iter().chain(&WRAPPERS);
+    let rows = options.selected(RUNTIMES.iter().chain(&WRAPPERS));
     let ran = table_of(&header, rows, |row| {
         let (outcome, seen) = measure(row, &[], &[], grace)?;
         let line = table_row(&[
@@ -157,6 +178,9 @@ fn alone_table(grace: Duration) -> Result<(), NotShown> {
         ]);
         Ok((line, seen.helper))
     })?;
+    if ran.is_empty() {
+        return Ok(());
+    }
     println!("\n{}", helper_sentence(&ran));
     if let Some(versions) = versions_sentence(ran.iter().map(|(row, _)| *row)) {
         println!("\n{versions}");
@@ -165,9 +189,10 @@ fn alone_table(grace: Duration) -> Result<(), NotShown> {
 }
 
 /// The same rows, each under `foster --`.
-fn foster_table(grace: Duration) -> Result<(), NotShown> {
+fn foster_table(options: &Options) -> Result<(), NotShown> {
+    let grace = options.grace;
     let header = orphans_table_header(&["command", "stop", "exit status", "zombies left"]);
-    let rows = RUNTIMES.iter().chain(&WRAPPERS);
+    let rows = options.selected(RUNTIMES.iter().chain(&WRAPPERS));
     table_of(&header, rows, |row| {
         let (outcome, seen) = measure(row, &["foster", "--"], &[], grace)?;
         let line = table_row(&[
@@ -182,16 +207,18 @@ fn foster_table(grace: Duration) -> Result<(), NotShown> {
 }
 
 /// The runtimes whose app can ask for SIG_IGN, asking for it.
-fn sigchld_table() -> Result<(), NotShown> {
+fn sigchld_table(options: &Options) -> Result<(), NotShown> {
     let header = orphans_table_header(&[
         "command",
         "SIGCHLD at PID 1",
         "zombies left",
         "`exit 3` read as",
     ]);
-    let rows = RUNTIMES
-        .iter()
-        .filter(|row| !row.ignores_sigchld.is_empty());
+    let rows = options.selected(
+        RUNTIMES
+            .iter()
+            .filter(|row| !row.ignores_sigchld.is_empty()),
+    );
     // Only the look matters here: the stop may be quick.
     let grace = Duration::from_millis(100);
     table_of(&header, rows, |row| {
@@ -336,6 +363,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     let mut options = Options {
         table: Table::Alone,
         grace: Duration::from_secs(2),
+        only: Vec::new(),
     };
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(cli::error)? {
@@ -347,10 +375,14 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
                 options.table = Table::Probes(bounds::count(parser.value(), 1, 1000)?);
             }
             Long("grace") => options.grace = bounds::seconds(parser.value(), 30.0)?,
+            Long("only") => options.only.push(cli::text(parser.value())?),
             other => return cli::other(other),
         }
     }
     match options.table {
+        Table::Docker | Table::Probes(_) if !options.only.is_empty() => {
+            Err("--only selects rows of the runtimes' tables, not of --docker or --probes".into())
+        }
         // `docker stop -t` takes whole seconds.
         Table::Docker if options.grace < Duration::from_secs(1) => {
             Err("`docker stop` takes whole seconds: use --grace 1 or more".into())
@@ -374,14 +406,27 @@ mod tests {
             (&["--probes", "100"], Table::Probes(100), 2.0),
         ] {
             let grace = Duration::from_secs_f64(grace);
-            assert_eq!(options(parse, args), Options { table, grace }, "{args:?}");
+            let only = Vec::new();
+            assert_eq!(
+                options(parse, args),
+                Options { table, grace, only },
+                "{args:?}"
+            );
         }
+        let picked = options(parse, &["--only", "python3", "--only", "sh -c"]);
+        let labels: Vec<&str> = picked
+            .selected(RUNTIMES.iter().chain(&WRAPPERS))
+            .iter()
+            .map(|row| row.label)
+            .collect();
+        assert_eq!(labels, ["python3 app.py", "sh -c \"python3 app.py\""]);
         help_and_version(parse);
         for (args, reason) in [
             (&["--grace", "31"][..], "seconds"),
             (&["--docker", "--grace", "0.5"], "whole seconds"),
             (&["--probes", "0"], "whole number"),
             (&["--probes", "1001"], "whole number"),
+            (&["--docker", "--only", "sh"], "--only"),
             (&["--bogus"], "--bogus"),
             (&["extra"], "unexpected"),
         ] {
