@@ -44,6 +44,17 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// How long the stop took, as a table's cell: "0.01 s", or "2.00 s,
+    /// SIGKILL after 2 s" when the grace ran out.
+    pub fn took_cell(&self, grace: Duration) -> String {
+        let seconds = self.took.as_secs_f64();
+        if self.killed {
+            format!("{seconds:.2} s, SIGKILL after {} s", grace.as_secs_f64())
+        } else {
+            format!("{seconds:.2} s")
+        }
+    }
+
     /// "nobody", or "naive-init (PID 1), worker (PID 2)".
     pub fn who_heard_sigterm(&self) -> String {
         if self.heard_sigterm.is_empty() {
@@ -385,5 +396,27 @@ impl Journal {
 impl Drop for Journal {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_cell_says_when_sigkill_was_needed() {
+        let outcome = |seconds, killed| Outcome {
+            running: Vec::new(),
+            heard_sigterm: Vec::new(),
+            took: Duration::from_secs_f64(seconds),
+            killed,
+            status: 137,
+        };
+        let grace = Duration::from_secs(2);
+        assert_eq!(outcome(0.013, false).took_cell(grace), "0.01 s");
+        assert_eq!(
+            outcome(2.004, true).took_cell(grace),
+            "2.00 s, SIGKILL after 2 s"
+        );
     }
 }

@@ -101,15 +101,20 @@ fn measure(
     after: &[&str],
     grace: Duration,
 ) -> Result<(Outcome, Seen), String> {
-    let words = before.iter().chain(row.command).chain(after);
     eprintln!("runtime-table: {}", row.label);
-    let plan = Plan {
+    let words = before.iter().chain(row.command).chain(after);
+    stop_looking(&plan(words, grace), look_at)
+}
+
+/// The plan for a stop of `words` with `grace`, once the application has
+/// noted that it is ready.
+fn plan<'w>(words: impl Iterator<Item = &'w &'w str>, grace: Duration) -> Plan {
+    Plan {
         container: sibling("container"),
         command: words.map(OsString::from).collect(),
         grace,
         ready: 1,
-    };
-    stop_looking(&plan, look_at)
+    }
 }
 
 /// Prints the line `row_line` makes for each row that this machine can
@@ -157,26 +162,11 @@ fn table_of<'r, T>(
 /// The runtimes and the wrappers, each as PID 1.
 fn alone_table(options: &Options) -> Result<(), NotShown> {
     let grace = options.grace;
-    let header = orphans_table_header(&[
-        "command",
-        "PID 1",
-        "SIGTERM at PID 1",
-        "stop",
-        "exit status",
-        "zombies left",
-    ]);
+    let header = orphans_table_header(&pid1_headings("command"));
     let rows = options.selected(RUNTIMES.iter().chain(&WRAPPERS));
     let ran = table_of(&header, rows, |row| {
         let (outcome, seen) = measure(row, &[], &[], grace)?;
-        let line = table_row(&[
-            format!("`{}`", row.label),
-            format!("`{}`", seen.pid1),
-            disposition(seen.sigterm),
-            took(&outcome, grace),
-            outcome.status.to_string(),
-            seen.zombies.to_string(),
-        ]);
-        Ok((line, seen.helper))
+        Ok((as_pid1_row(row.label, &outcome, &seen, grace), seen.helper))
     })?;
     if ran.is_empty() {
         return Ok(());
@@ -197,7 +187,7 @@ fn foster_table(options: &Options) -> Result<(), NotShown> {
         let (outcome, seen) = measure(row, &["foster", "--"], &[], grace)?;
         let line = table_row(&[
             format!("`foster -- {}`", row.label),
-            took(&outcome, grace),
+            outcome.took_cell(grace),
             outcome.status.to_string(),
             seen.zombies.to_string(),
         ]);
@@ -246,40 +236,14 @@ fn docker_table(grace: Duration) -> Result<(), NotShown> {
         ("--init IMAGE sh app.sh", &["--init"], &[]),
         ("IMAGE foster -- sh app.sh", &[], &["foster", "--"]),
     ];
-    println!(
-        "{}",
-        orphans_table_header(&[
-            "`docker run`",
-            "PID 1",
-            "SIGTERM at PID 1",
-            "stop",
-            "exit status",
-            "zombies left",
-        ])
-    );
+    println!("{}", orphans_table_header(&pid1_headings("`docker run`")));
     for (label, options, before) in cases {
         eprintln!("runtime-table: docker run {label}");
         let words = before
             .iter()
             .chain(&["sh", "-c", WRITE_AND_RUN, "sh", APP_SH]);
-        let plan = Plan {
-            container: sibling("container"),
-            command: words.map(OsString::from).collect(),
-            grace,
-            ready: 1,
-        };
-        let (outcome, seen) = docker_stop_looking(&image, options, &plan, look_at)?;
-        println!(
-            "{}",
-            table_row(&[
-                format!("`{label}`"),
-                format!("`{}`", seen.pid1),
-                disposition(seen.sigterm),
-                took(&outcome, grace),
-                outcome.status.to_string(),
-                seen.zombies.to_string(),
-            ])
-        );
+        let (outcome, seen) = docker_stop_looking(&image, options, &plan(words, grace), look_at)?;
+        println!("{}", as_pid1_row(label, &outcome, &seen, grace));
     }
     Ok(())
 }
@@ -296,6 +260,31 @@ fn table_row<T: AsRef<str>>(cells: &[T]) -> String {
     format!("| {} |", cells.join(" | "))
 }
 
+/// The headings of a table of commands run as PID 1, the first one
+/// `first`.
+fn pid1_headings(first: &str) -> [&str; 6] {
+    [
+        first,
+        "PID 1",
+        "SIGTERM at PID 1",
+        "stop",
+        "exit status",
+        "zombies left",
+    ]
+}
+
+/// The row of a command run as PID 1, under [`pid1_headings`].
+fn as_pid1_row(command: &str, outcome: &Outcome, seen: &Seen, grace: Duration) -> String {
+    table_row(&[
+        format!("`{command}`"),
+        format!("`{}`", seen.pid1),
+        disposition(seen.sigterm),
+        outcome.took_cell(grace),
+        outcome.status.to_string(),
+        seen.zombies.to_string(),
+    ])
+}
+
 /// A disposition as a cell.
 fn disposition(disposition: Option<Disposition>) -> String {
     match disposition {
@@ -307,16 +296,6 @@ fn disposition(disposition: Option<Disposition>) -> String {
         None => "?",
     }
     .to_string()
-}
-
-/// How long the stop took, and whether it needed SIGKILL.
-fn took(outcome: &Outcome, grace: Duration) -> String {
-    let seconds = outcome.took.as_secs_f64();
-    if outcome.killed {
-        format!("{seconds:.2} s, SIGKILL at {} s", grace.as_secs_f64())
-    } else {
-        format!("{seconds:.2} s")
-    }
 }
 
 /// The sentence on what each application read for its helper's `exit 3`.
@@ -445,19 +424,5 @@ mod tests {
         let sentence = helper_sentence(&[(python, Some(0)), (perl, None)]);
         assert!(sentence.contains("`python3 app.py` (0)"), "{sentence}");
         assert!(sentence.contains("`perl app.pl` (nothing)"), "{sentence}");
-    }
-
-    #[test]
-    fn a_stop_cell_says_when_sigkill_was_needed() {
-        let outcome = |seconds, killed| Outcome {
-            running: Vec::new(),
-            heard_sigterm: Vec::new(),
-            took: Duration::from_secs_f64(seconds),
-            killed,
-            status: 137,
-        };
-        let grace = Duration::from_secs(2);
-        assert_eq!(took(&outcome(0.013, false), grace), "0.01 s");
-        assert_eq!(took(&outcome(2.004, true), grace), "2.00 s, SIGKILL at 2 s");
     }
 }
