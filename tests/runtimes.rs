@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{skip_without_docker, skip_without_namespaces};
+use common::{skip_unless, skip_without_docker, skip_without_namespaces};
 use orphans::capability::on_path;
 
 const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
@@ -37,13 +37,13 @@ fn row<'t>(table: &'t str, label: &str) -> Vec<&'t str> {
         .unwrap_or_else(|| panic!("no row {first} in:\n{table}"))
 }
 
-/// Whether `program` is on `$PATH`; if not, says the test skips it.
+/// Whether `program` is on `$PATH`; if not, says the test skips its rows
+/// (or fails, where `ORPHANS_REQUIRE_RUNTIMES=1` asks for every runtime).
 fn have(program: &str) -> bool {
-    let there = on_path(program).is_some();
-    if !there {
-        println!("skipped: the rows of {program}: it is not on $PATH");
-    }
-    there
+    let missing = on_path(program)
+        .is_none()
+        .then(|| format!("the rows of {program}: it is not on $PATH"));
+    !skip_unless("ORPHANS_REQUIRE_RUNTIMES", missing)
 }
 
 #[test]
