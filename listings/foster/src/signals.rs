@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use foster::sys::{block, every_signal, set_action};
+use foster::sys::{block, every_signal, read_record, set_action};
 use nix::errno::Errno;
 use nix::libc;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -15,24 +15,29 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::AsFd;
 
 // ANCHOR: take_over
-/// The signals the kernel raises *because of* what the process just did:
-/// a bad memory access, an illegal instruction, a division by zero, a
-/// breakpoint, a forbidden system call, abort(3). foster blocks them like
-/// the others, because another process may also *send* them with kill(2),
-/// and then they are a message for the command. A real fault still kills
-/// foster: when the kernel forces a fault's signal on a process that blocks
-/// it, it unblocks it and restores its default action first
-/// (force_sig_info_to_task, kernel/signal.c), and abort(3) unblocks
-/// SIGABRT before raising it.
-const SYNCHRONOUS: [Signal; 7] = [
-    Signal::SIGSEGV,
-    Signal::SIGBUS,
-    Signal::SIGFPE,
-    Signal::SIGILL,
-    Signal::SIGTRAP,
-    Signal::SIGSYS,
-    Signal::SIGABRT,
-];
+/// Whether signal `number` is one the kernel raises *because of* what the
+/// process just did: a bad memory access, an illegal instruction, a
+/// division by zero, a breakpoint, a forbidden system call, abort(3).
+/// foster blocks them like the others, because another process may also
+/// *send* them with kill(2), and then they are a message for the command.
+/// A real fault still kills foster: when the kernel forces a fault's signal
+/// on a process that blocks it, it unblocks it and restores its default
+/// action first (force_sig_info_to_task, kernel/signal.c), and abort(3)
+/// unblocks SIGABRT before raising it.
+fn is_synchronous(number: i32) -> bool {
+    // One comparison of bits, not a search of a list: foster asks this of
+    // every signal it reads.
+    matches!(
+        number,
+        libc::SIGSEGV
+            | libc::SIGBUS
+            | libc::SIGFPE
+            | libc::SIGILL
+            | libc::SIGTRAP
+            | libc::SIGSYS
+            | libc::SIGABRT
+    )
+}
 
 /// The signalfd foster reads, and the mask it found at start (the command
 /// gets that mask back).
@@ -75,19 +80,17 @@ impl Signals {
     /// dead children once a second (as if a SIGCHLD had come), which keeps
     /// it reaping. A signal that foster's own system call raised is
     /// nobody's message, and is dropped here ([`Arrival::raised_by`]).
+    ///
+    /// Inlined into foster's loop: it runs once per signal, and a call of
+    /// its own would save and restore registers each time.
+    #[inline(always)]
     pub fn next(&self) -> Arrival {
         loop {
             match read_one(&self.fd) {
                 Ok(Some(arrival)) if arrival.raised_by(self.me) => continue,
                 Ok(Some(arrival)) => return checked(arrival),
                 Ok(None) | Err(Errno::EINTR) => continue,
-                Err(error) => {
-                    foster::log::say(format_args!(
-                        "warning: reading the signalfd: {error}; polling every second"
-                    ));
-                    std::thread::sleep(Duration::from_secs(1));
-                    return Arrival::poll();
-                }
+                Err(error) => return unreadable(error),
             }
         }
     }
@@ -109,6 +112,19 @@ impl Signals {
             Err(_) => Some(Arrival::poll()),
         }
     }
+}
+
+/// What foster does when its signalfd cannot be read: says so, waits a
+/// second, and acts as if a child had died. Out of line: it never runs in
+/// the common case, and [`Signals::next`] stays small.
+#[cold]
+#[inline(never)]
+fn unreadable(error: Errno) -> Arrival {
+    foster::log::say(format_args!(
+        "warning: reading the signalfd: {error}; polling every second"
+    ));
+    std::thread::sleep(Duration::from_secs(1));
+    Arrival::poll()
 }
 
 // ANCHOR: arrival
@@ -157,21 +173,21 @@ impl Arrival {
 /// Reads one signal. signalfd(2) hands out whole `signalfd_siginfo`
 /// records of 128 bytes, whose first fields are `ssi_signo` (u32),
 /// `ssi_errno` (i32), `ssi_code` (i32) and `ssi_pid` (u32, the sender's
-/// PID in foster's namespace, 0 for one outside it): decoded from the bytes here,
-/// so no other layout is assumed. (nix's `read_signal` panics on a short
-/// read; the kernel never makes one, but an init must not panic.)
-/// `Ok(None)`: nothing whole was read, read again.
+/// PID in foster's namespace, 0 for one outside it): read here as 32 words
+/// of 32 bits, of which the first, third and fourth are wanted, so no other
+/// layout is assumed. (nix's `read_signal` panics on a short read; the
+/// kernel never makes one, but an init must not panic.) `Ok(None)`: nothing
+/// whole was read, read again.
+#[inline(always)]
 fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
-    let mut record = [0u8; 128];
-    let length = nix::unistd::read(fd.as_fd(), &mut record)?;
-    if length != record.len() {
+    let Some([signo, _errno, code, pid, ..]) = read_record(fd.as_fd())? else {
         return Ok(None);
-    }
-    let [s0, s1, s2, s3, _, _, _, _, c0, c1, c2, c3, p0, p1, p2, p3, ..] = record;
+    };
     Ok(Some(Arrival {
-        number: i32::try_from(u32::from_ne_bytes([s0, s1, s2, s3])).unwrap_or(0),
-        code: i32::from_ne_bytes([c0, c1, c2, c3]),
-        sender: i32::try_from(u32::from_ne_bytes([p0, p1, p2, p3])).unwrap_or(0),
+        number: i32::try_from(signo).unwrap_or(0),
+        // `ssi_code` is an i32: the same 32 bits, read back as one.
+        code: code as i32,
+        sender: i32::try_from(pid).unwrap_or(0),
     }))
 }
 // ANCHOR_END: arrival
@@ -180,9 +196,9 @@ fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
 /// The signal read from the signalfd, unless it is a synchronous signal
 /// that the *kernel* sent (not through a fault, which never reaches the
 /// signalfd: a machine-check error, say). Then foster dies of it.
+#[inline(always)]
 fn checked(arrival: Arrival) -> Arrival {
-    let synchronous = SYNCHRONOUS.iter().any(|&s| s as i32 == arrival.number);
-    if synchronous && !arrival.sent_by_a_process() {
+    if is_synchronous(arrival.number) && !arrival.sent_by_a_process() {
         die_of(arrival.number);
     }
     arrival
@@ -288,8 +304,23 @@ mod tests {
         assert_eq!(name(libc::SIGRTMIN() + 2), "SIGRTMIN+2");
     }
 
+    /// The signals a fault or abort(3) raises.
+    const SYNCHRONOUS: [Signal; 7] = [
+        Signal::SIGSEGV,
+        Signal::SIGBUS,
+        Signal::SIGFPE,
+        Signal::SIGILL,
+        Signal::SIGTRAP,
+        Signal::SIGSYS,
+        Signal::SIGABRT,
+    ];
+
     #[test]
     fn a_synchronous_signal_sent_by_a_process_is_a_message() {
+        for number in 1..=64 {
+            let listed = SYNCHRONOUS.iter().any(|&s| s as i32 == number);
+            assert_eq!(is_synchronous(number), listed, "signal {number}");
+        }
         for signal in SYNCHRONOUS {
             for code in [libc::SI_USER, libc::SI_QUEUE, libc::SI_TKILL] {
                 let arrival = Arrival {

@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use foster::sys::{is_ignored, set_action, ChildSetup, ChildUser};
@@ -119,8 +119,11 @@ fn become_foreground(terminal: &OwnedFd) {
 // ANCHOR_END: prepare_child
 
 /// foster's stdin, if it is a terminal: a copy of the descriptor made here,
-/// in foster, because the child may not allocate (std's `stdin()` does).
+/// in foster, because the child may not allocate ([`foster::sys::stdin`]).
 pub fn terminal() -> Option<OwnedFd> {
-    let stdin = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
-    isatty(&stdin).unwrap_or(false).then_some(stdin)
+    let stdin = foster::sys::stdin();
+    if !isatty(stdin).unwrap_or(false) {
+        return None;
+    }
+    stdin.try_clone_to_owned().ok()
 }
