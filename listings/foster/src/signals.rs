@@ -44,6 +44,8 @@ fn is_synchronous(number: i32) -> bool {
 pub struct Signals {
     fd: SignalFd,
     pub original_mask: SigSet,
+    /// foster's own PID, to tell the signals its own calls raise.
+    me: i32,
 }
 
 impl Signals {
@@ -63,7 +65,12 @@ impl Signals {
         // learn that the command exited. Back to the default action.
         set_action(Signal::SIGCHLD, false)?;
         let fd = SignalFd::with_flags(&every, SfdFlags::SFD_CLOEXEC)?;
-        Ok(Signals { fd, original_mask })
+        let me = nix::unistd::getpid().as_raw();
+        Ok(Signals {
+            fd,
+            original_mask,
+            me,
+        })
     }
     // ANCHOR_END: take_over
 
@@ -71,7 +78,8 @@ impl Signals {
     /// Waits, as long as it takes, for the next signal. Never fails: if the
     /// signalfd ever breaks, foster says so and falls back to checking for
     /// dead children once a second (as if a SIGCHLD had come), which keeps
-    /// it reaping.
+    /// it reaping. A signal that foster's own system call raised is
+    /// nobody's message, and is dropped here ([`Arrival::raised_by`]).
     ///
     /// Inlined into foster's loop: it runs once per signal, and a call of
     /// its own would save and restore registers each time.
@@ -79,6 +87,7 @@ impl Signals {
     pub fn next(&self) -> Arrival {
         loop {
             match read_one(&self.fd) {
+                Ok(Some(arrival)) if arrival.raised_by(self.me) => continue,
                 Ok(Some(arrival)) => return checked(arrival),
                 Ok(None) | Err(Errno::EINTR) => continue,
                 Err(error) => return unreadable(error),
@@ -124,10 +133,12 @@ fn unreadable(error: Errno) -> Arrival {
 /// kill(2), SI_QUEUE for sigqueue(3), SI_TKILL for tgkill(2); a positive
 /// code when the kernel did, such as CLD_EXITED when a child ended. No
 /// process may send a positive code to another (rt_sigqueueinfo(2)).
+/// With SI_USER comes `si_pid`, the sender's PID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Arrival {
     pub number: i32,
     pub code: i32,
+    pub sender: i32,
 }
 
 impl Arrival {
@@ -137,7 +148,19 @@ impl Arrival {
         Arrival {
             number: Signal::SIGCHLD as i32,
             code: libc::CLD_EXITED,
+            sender: 0,
         }
+    }
+
+    /// Whether process `me` raised it with a system call of its own: a
+    /// write(2) to a pipe nobody reads raises SIGPIPE, one past
+    /// RLIMIT_FSIZE SIGXFSZ, and the kernel sends those as if the writer
+    /// had called kill(2) on itself: SI_USER, with the writer's PID
+    /// (send_sig with no siginfo, kernel/signal.c). foster never signals
+    /// itself otherwise, so such a signal is never the user's: forwarded,
+    /// it would kill the command for a log line that could not be written.
+    pub fn raised_by(self, me: i32) -> bool {
+        self.code == libc::SI_USER && self.sender == me
     }
 
     /// Whether a process sent it (kill(2), sigqueue(3), tgkill(2)), as
@@ -149,14 +172,15 @@ impl Arrival {
 
 /// Reads one signal. signalfd(2) hands out whole `signalfd_siginfo`
 /// records of 128 bytes, whose first fields are `ssi_signo` (u32),
-/// `ssi_errno` (i32) and `ssi_code` (i32): read here as 32 words of 32
-/// bits, of which the first and the third are wanted, so no other layout
-/// is assumed. (nix's `read_signal` panics on a short read; the kernel
-/// never makes one, but an init must not panic.) `Ok(None)`: nothing
+/// `ssi_errno` (i32), `ssi_code` (i32) and `ssi_pid` (u32, the sender's
+/// PID in foster's namespace, 0 for one outside it): read here as 32 words
+/// of 32 bits, of which the first, third and fourth are wanted, so no other
+/// layout is assumed. (nix's `read_signal` panics on a short read; the
+/// kernel never makes one, but an init must not panic.) `Ok(None)`: nothing
 /// whole was read, read again.
 #[inline(always)]
 fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
-    let Some([signo, _errno, code, ..]) = read_record(fd.as_fd())? else {
+    let Some([signo, _errno, code, pid, ..]) = read_record(fd.as_fd())? else {
         return Ok(None);
     };
     Ok(Some(Arrival {
@@ -166,6 +190,7 @@ fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
         number: signo as i32,
         // `ssi_code` is an i32: the same 32 bits, read back as one.
         code: code as i32,
+        sender: i32::try_from(pid).unwrap_or(0),
     }))
 }
 // ANCHOR_END: arrival
@@ -304,6 +329,7 @@ mod tests {
                 let arrival = Arrival {
                     number: signal as i32,
                     code,
+                    sender: 7,
                 };
                 assert!(arrival.sent_by_a_process());
                 assert_eq!(checked(arrival), arrival);
@@ -315,9 +341,26 @@ mod tests {
             let arrival = Arrival {
                 number: libc::SIGINT,
                 code,
+                sender: 0,
             };
             assert!(!arrival.sent_by_a_process());
             assert_eq!(checked(arrival), arrival);
         }
+    }
+
+    #[test]
+    fn only_a_signal_foster_raised_on_itself_is_foster_s() {
+        let pipe = |code, sender| Arrival {
+            number: libc::SIGPIPE,
+            code,
+            sender,
+        };
+        assert!(pipe(libc::SI_USER, 1).raised_by(1));
+        // kill -PIPE from another process, or from outside the namespace
+        // (PID 0), or the kernel's own: the user's.
+        assert!(!pipe(libc::SI_USER, 5).raised_by(1));
+        assert!(!pipe(libc::SI_USER, 0).raised_by(1));
+        assert!(!pipe(libc::SI_KERNEL, 1).raised_by(1));
+        assert!(!pipe(libc::SI_QUEUE, 1).raised_by(1));
     }
 }
