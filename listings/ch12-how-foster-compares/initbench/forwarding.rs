@@ -148,7 +148,6 @@ pub const IN_OWN: [&str; 4] = [
     "own_direct_kill_1cpu_p99_us",
 ];
 
-// ANCHOR: placement
 /// Forwarding on one CPU twice: in the CPU cgroup the run started in, the
 /// root one, where autogroup gives a process that calls setsid(2) a
 /// scheduling group of its own; then in a CPU cgroup made for the run, as
@@ -167,4 +166,3 @@ pub fn placement(bench: &Bench, figures: &mut Figures, round: usize) {
         progress(&format!("placement skipped: {e}"));
     }
 }
-// ANCHOR_END: placement

@@ -153,10 +153,11 @@ fn block(set: &libc::sigset_t) -> Result<(), String> {
         .map_err(|e| format!("sigprocmask: {e}"))
 }
 
-/// Whether PID 1 is asleep in a system call rather than running or ready
-/// to run (state `R` in `/proc/1/stat`).
+/// Whether PID 1 is asleep in a system call (state `S` in `/proc/1/stat`),
+/// not running or ready to run (`R`), nor stopped by a tracer between two
+/// steps of its loop (`t`, while `syscalls.rs` counts its calls).
 fn init_is_waiting() -> bool {
-    procfs::state(1).is_some_and(|state| state != 'R')
+    procfs::state(1) == Some('S')
 }
 
 /// Waits until `done` holds, looking every 20 µs, for [`PATIENCE`] at most.

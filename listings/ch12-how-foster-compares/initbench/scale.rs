@@ -33,7 +33,6 @@ const USAGE: &str = "usage: initbench leftovers N\n       initbench waves TOTAL 
 /// The label of the `cgroup.kill` row.
 pub const CGROUP_KILL: &str = "cgroup.kill";
 
-// ANCHOR: scale
 /// The scale rows, under labels: foster and `tini -g` stopping
 /// [`LEFTOVERS`] processes, `cgroup.kill` doing the same, and foster and
 /// tini-static reaping [`ORPHANS`] orphans in waves.
@@ -79,7 +78,6 @@ pub fn scale(bench: &Bench) -> Figures {
     }
     figures
 }
-// ANCHOR_END: scale
 
 /// How the processes are stopped.
 #[derive(Clone, Copy, PartialEq)]

@@ -73,7 +73,9 @@ fn per_event(
         })
         .filter(|(_, per_event)| *per_event >= 0.05)
         .collect();
-    calls.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    // Most calls first; a tie by name, whatever a stray call adds.
+    let tenths = |count: f64| (count * 10.0).round() as i64;
+    calls.sort_by(|a, b| tenths(b.1).cmp(&tenths(a.1)).then(a.0.cmp(&b.0)));
     calls
 }
 

@@ -117,7 +117,6 @@ pub const TIMED_KEYS: [&str; 8] = [
 ];
 
 impl Results<'_> {
-    // ANCHOR: table
     /// The table: one row per figure that was measured.
     pub(super) fn table(&self) -> String {
         let mut out = String::from(
@@ -136,7 +135,6 @@ impl Results<'_> {
         }
         out
     }
-    // ANCHOR_END: table
 
     fn table_row(&self, row: &Row) -> String {
         let named = |role: Role| self.named(role).next();
@@ -246,7 +244,6 @@ impl Results<'_> {
         out
     }
 
-    // ANCHOR: syscall_table
     /// The system calls per event of every init, foster first, and whether
     /// foster's are the floor's.
     pub(super) fn syscall_table(&self, all: &[Calls]) -> String {
@@ -278,7 +275,6 @@ impl Results<'_> {
         out.push('\n');
         out
     }
-    // ANCHOR_END: syscall_table
 
     /// One sentence: whether foster's calls per event are those of a floor.
     pub(super) fn syscall_verdict(&self, all: &[Calls]) -> String {
