@@ -170,9 +170,9 @@ fn no_autogroup() -> Missing {
         .is_ok_and(|value| value.trim() == "1");
     if enabled {
         Missing::new(
-            "a run in the root CPU cgroup and in one of its own",
-            "initbench is in a CPU cgroup already (a container's, say), or may not make one",
-            "run it as root on the host, outside any container",
+            "the root CPU cgroup and one of its own",
+            "initbench could not move between them (only root may, and not from inside a container)",
+            "run it as root on the host",
         )
     } else {
         Missing::new(
