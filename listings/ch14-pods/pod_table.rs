@@ -145,10 +145,20 @@ fn main() {
         .partition(|row| tini.is_ok() || !needs_tini(row));
     if !runnable.is_empty() {
         print_table(&setup, options.experiment, &runnable);
+        if options.experiment == Experiment::Stop {
+            println!("\n{}", default_grace_sentence());
+        }
     }
     if let (false, Err(missing)) = (skipped.is_empty(), tini) {
         println!("\n{}", missing.line("The rows with tini"));
     }
+}
+
+/// foster's default grace, from foster's own code rather than typed here,
+/// for the rows whose foster has no `--grace`.
+fn default_grace_sentence() -> String {
+    let grace = foster::options::Grace::DEFAULT.duration().as_secs_f64();
+    format!("foster's default grace, in the rows without `--grace`, is {grace} s.")
 }
 
 /// The engine and the project's image in it, or the one line that says

@@ -336,10 +336,44 @@ fn docker_table() -> Result<(), NotShown> {
     let image = image_or_missing()?.reference;
     println!("| how the container is started | its `pids.max` |");
     println!("|---|---|");
-    for options in [&[][..], &["--pids-limit", "100"][..]] {
-        println!("{}", docker_row(&image, options)?);
+    let mut unlimited = None;
+    for options in [
+        &[][..],
+        &["--pids-limit", "-1"][..],
+        &["--pids-limit", "100"][..],
+    ] {
+        let row = docker_row(&image, options)?;
+        println!("{row}");
+        if options.is_empty() {
+            unlimited = Some(row.ends_with("| `max` |"));
+        }
     }
+    let driver = orphans::docker::docker_text(&[
+        "info",
+        "--format",
+        "{{.CgroupDriver}} {{.CgroupVersion}}",
+    ])?;
+    println!("\n{}", docker_verdict(&driver, unlimited == Some(true)));
     Ok(())
+}
+
+/// The sentence under the table: which cgroup driver and version this
+/// machine's engine uses (`driver_and_version`, as `docker info` gives
+/// them), and what that made of a container without `--pids-limit`.
+fn docker_verdict(driver_and_version: &str, unlimited: bool) -> String {
+    let (driver, version) = driver_and_version
+        .split_once(' ')
+        .unwrap_or((driver_and_version, "?"));
+    let setup =
+        format!("This machine's Docker uses the `{driver}` cgroup driver on cgroup v{version}");
+    match (driver, unlimited) {
+        (_, true) => format!("{setup}: without `--pids-limit` a container has no pids limit."),
+        ("systemd", false) => format!(
+            "{setup}: even without `--pids-limit`, or with `-1`, a container's scope \
+             gets the limit systemd gives every unit, `DefaultTasksMax`."
+        ),
+        (_, false) => format!("{setup}: without `--pids-limit` a container still has a limit."),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -542,6 +576,10 @@ mod tests {
     fn one_table_is_named() {
         assert_eq!(options(parse, &["--pids"]), Table::Pids);
         assert_eq!(options(parse, &["--docker"]), Table::Docker);
+        assert!(
+            docker_verdict("cgroupfs 1", true).contains("`cgroupfs` cgroup driver on cgroup v1")
+        );
+        assert!(docker_verdict("systemd 2", false).contains("DefaultTasksMax"));
         assert_eq!(options(parse, &["--pids", "--kill"]), Table::Kill);
         help_and_version(parse);
         for (args, reason) in [
