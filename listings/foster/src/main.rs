@@ -2,6 +2,7 @@
 //! forwards it the signals it gets, reaps every orphan it adopts, and when
 //! the command exits, stops what is left, gently, before exiting with the
 //! command's status. A drop-in for tini (same flags and variables).
+#![deny(unsafe_code)] // foster's unsafe is all in foster::sys
 
 use std::ffi::OsString;
 use std::process::exit;
@@ -12,7 +13,7 @@ use foster::procfs;
 use foster::reap::Reaper;
 use foster::shutdown::shut_down;
 use foster::signals::{name, send, Signals};
-use foster::spawn::{note_inherited_sigpipe, spawn, terminal};
+use foster::spawn::{spawn, terminal};
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
@@ -157,21 +158,6 @@ fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
     }
 }
 // ANCHOR_END: setup
-
-// ANCHOR: sigpipe
-/// Rust's runtime sets SIGPIPE to "ignore" before `main` runs, and that
-/// would hide whether foster's parent had ignored it. The C library runs
-/// the functions listed in the ELF section `.init_array` before `main`,
-/// and so before Rust's runtime: this one notes SIGPIPE's action as the
-/// parent left it, for the command to inherit.
-#[used]
-#[link_section = ".init_array"]
-static NOTE_SIGPIPE_FIRST: extern "C" fn() = note_sigpipe_first;
-
-extern "C" fn note_sigpipe_first() {
-    note_inherited_sigpipe();
-}
-// ANCHOR_END: sigpipe
 
 fn command_line() -> Options {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();

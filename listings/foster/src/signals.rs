@@ -6,12 +6,11 @@
 
 use std::time::Duration;
 
+use foster::sys::{block, every_signal, set_action};
 use nix::errno::Errno;
-// nix's own libc, whose sigset_t its SigSet holds (the book's tests compile
-// this file next to other copies of the libc crate).
 use nix::libc;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::AsFd;
 
@@ -57,9 +56,7 @@ impl Signals {
         // execve(2). Then the kernel reaps foster's children itself and
         // their statuses are lost (wait(2), NOTES): foster would never
         // learn that the command exited. Back to the default action.
-        // SAFETY: SIG_DFL installs no handler, so no code of ours can run
-        // in a signal context.
-        unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) }?;
+        set_action(Signal::SIGCHLD, false)?;
         let fd = SignalFd::with_flags(&every, SfdFlags::SFD_CLOEXEC)?;
         Ok(Signals { fd, original_mask })
     }
@@ -154,42 +151,6 @@ fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
 }
 // ANCHOR_END: arrival
 
-/// Signals 1 to 64, every one the kernel has. `SigSet::all()`, which is
-/// sigfillset(3), leaves out the few that the C library keeps for itself
-/// (32 and 33 in glibc, 32 to 34 in musl), and glibc's sigprocmask(3) will
-/// not block those. But any process may send them, and their default
-/// action would end foster: so foster makes this set itself.
-fn every_signal() -> SigSet {
-    // SAFETY: sigset_t is plain data, for which zeros are valid; its first
-    // 64 bits stand for signals 1 to 64 (one bit each, whatever the word
-    // size, so all ones is every signal); nix takes any such set.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        std::ptr::write_unaligned((&mut set as *mut libc::sigset_t).cast::<u64>(), u64::MAX);
-        SigSet::from_sigset_t_unchecked(set)
-    }
-}
-
-/// Adds `set` to the blocked signals with the system call itself,
-/// rt_sigprocmask(2), which blocks whatever it is given (but SIGKILL and
-/// SIGSTOP, silently).
-fn block(set: &SigSet) -> nix::Result<()> {
-    // The kernel's own set: 64 signals, 8 bytes (_NSIG / 8).
-    let kernel_set_size: libc::size_t = 8;
-    // SAFETY: the kernel reads `kernel_set_size` bytes of `set`, which is
-    // larger, and writes nothing: there is no old set to fill.
-    let result = unsafe {
-        libc::syscall(
-            libc::SYS_rt_sigprocmask,
-            libc::SIG_BLOCK,
-            set.as_ref() as *const libc::sigset_t,
-            std::ptr::null_mut::<libc::sigset_t>(),
-            kernel_set_size,
-        )
-    };
-    Errno::result(result).map(drop)
-}
-
 // ANCHOR: checked
 /// The signal read from the signalfd, unless it is a synchronous signal
 /// that the *kernel* sent (not through a fault, which never reaches the
@@ -212,8 +173,7 @@ fn die_of(number: i32) -> ! {
         name(number)
     ));
     if let Ok(signal) = Signal::try_from(number) {
-        // SAFETY: SIG_DFL installs no handler.
-        let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+        let _ = set_action(signal, false);
         let mut just_this = SigSet::empty();
         just_this.add(signal);
         let _ = sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&just_this), None);
@@ -223,17 +183,9 @@ fn die_of(number: i32) -> ! {
 }
 // ANCHOR_END: checked
 
-// ANCHOR: send
-/// Sends signal `number` to `pid` (a negative `pid` means that process
-/// group, -1 every process we may signal: kill(2)). Takes a raw number,
-/// because nix's `Signal` has no real-time signals and foster forwards
-/// those too.
-pub fn send(pid: i32, number: i32) -> nix::Result<()> {
-    // SAFETY: kill(2) takes two integers and touches no memory of ours.
-    let result = unsafe { libc::kill(pid, number) };
-    Errno::result(result).map(drop)
-}
-// ANCHOR_END: send
+/// Sends signal `number` to `pid`: kill(2) with a raw number
+/// ([`foster::sys::kill`]).
+pub use foster::sys::kill as send;
 
 /// A signal's name for messages: `SIGTERM`, `SIGRTMIN+3`, or its number.
 pub fn name(number: i32) -> String {

@@ -5,11 +5,11 @@
 use std::ffi::OsString;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use foster::sys::{is_ignored, set_action};
+use nix::libc;
+use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::unistd::{getpgrp, isatty, setpgid, tcsetpgrp, Pid};
 
 // ANCHOR: spawn
@@ -25,27 +25,33 @@ pub fn spawn(
     let (program, args) = command
         .split_first()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no command"))?;
-    let mut child = Command::new(program);
-    child.args(args);
-    // SAFETY: the closure runs in the forked child before exec, where only
-    // async-signal-safe calls are allowed (signal-safety(7)):
-    // prepare_child makes only setpgid, sigprocmask, tcsetpgrp and
-    // sigaction calls, reads an atomic, and allocates nothing.
-    unsafe {
-        child.pre_exec(move || prepare_child(&original_mask, terminal.as_ref()));
-    }
-    let child = child.spawn()?;
+    let setup = ChildSetup {
+        original_mask,
+        terminal,
+    };
+    let child = foster::sys::command_with_setup(program, args, setup).spawn()?;
     Ok(Pid::from_raw(child.id() as i32))
 }
 // ANCHOR_END: spawn
 
+/// What the child needs between fork and exec, made in foster beforehand:
+/// the child may not allocate.
+pub struct ChildSetup {
+    /// The signal mask foster found when it started.
+    pub original_mask: SigSet,
+    /// foster's stdin when it is a terminal.
+    pub terminal: Option<OwnedFd>,
+}
+
 // ANCHOR: prepare_child
-/// In the child, between fork and exec.
-fn prepare_child(original_mask: &SigSet, terminal: Option<&OwnedFd>) -> io::Result<()> {
+/// In the child, between fork and exec: only async-signal-safe calls
+/// (signal-safety(7)) and no allocation ([`foster::sys::command_with_setup`]
+/// relies on that).
+pub fn prepare_child(setup: &ChildSetup) -> io::Result<()> {
     // Its own process group, so that `-g` signals reach the command and
     // its children but not foster, and so it can own the terminal.
     setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
-    if let Some(terminal) = terminal {
+    if let Some(terminal) = &setup.terminal {
         become_foreground(terminal);
     }
     // execve(2) resets handlers, but an "ignore" survives it, and the
@@ -54,16 +60,9 @@ fn prepare_child(original_mask: &SigSet, terminal: Option<&OwnedFd>) -> io::Resu
     // foster changed two dispositions of its own: SIGCHLD, which stays at
     // its default for the command too, and SIGPIPE, which Rust's runtime
     // ignores before `main`: give SIGPIPE back what foster inherited.
-    let sigpipe = if SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed) {
-        SigHandler::SigIgn
-    } else {
-        SigHandler::SigDfl
-    };
-    // SAFETY: SIG_DFL and SIG_IGN install no handler, so no Rust code can
-    // run in a signal context; sigaction(2) is async-signal-safe. (It
-    // cannot fail for SIGPIPE; if it did, the command would still run.)
-    let _ = unsafe { signal(Signal::SIGPIPE, sigpipe) };
-    sigprocmask(SigmaskHow::SIG_SETMASK, Some(original_mask), None)?;
+    // (It cannot fail for SIGPIPE; if it did, the command would still run.)
+    let _ = set_action(Signal::SIGPIPE, SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed));
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&setup.original_mask), None)?;
     Ok(())
 }
 
@@ -71,18 +70,11 @@ fn prepare_child(original_mask: &SigSet, terminal: Option<&OwnedFd>) -> io::Resu
 /// set it to "ignore" for foster itself.
 static SIGPIPE_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
 
-/// Notes whether SIGPIPE is ignored right now. foster's `main.rs` calls it
-/// from the ELF `.init_array`, whose functions the C library runs before
-/// Rust's runtime starts, so it sees what the parent left.
+/// Notes whether SIGPIPE is ignored right now. foster calls it from the
+/// ELF `.init_array` ([`foster::sys`]), whose functions the C library runs
+/// before Rust's runtime starts, so it sees what the parent left.
 pub fn note_inherited_sigpipe() {
-    // SAFETY: sigaction(2) with no new action only fills `old`, a
-    // zero-initialized sigaction (plain old data) that lives on our stack.
-    let ignored = unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0
-            && old.sa_sigaction == libc::SIG_IGN
-    };
-    SIGPIPE_WAS_IGNORED.store(ignored, Ordering::Relaxed);
+    SIGPIPE_WAS_IGNORED.store(is_ignored(libc::SIGPIPE), Ordering::Relaxed);
 }
 
 /// Makes the child's process group the terminal's foreground group, so

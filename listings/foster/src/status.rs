@@ -110,14 +110,10 @@ pub fn reap(pid: i32, wait: Wait) -> Result<Option<Reaped>, Errno> {
         Wait::Block => libc::__WALL,
         Wait::NoHang => libc::__WALL | libc::WNOHANG,
     };
-    let mut raw: libc::c_int = 0;
     loop {
-        // SAFETY: waitpid writes one c_int through the pointer, which
-        // points to `raw`, alive for the whole call.
-        let found = unsafe { libc::waitpid(pid, &mut raw, flags) };
-        match Errno::result(found) {
-            Ok(0) => return Ok(None),
-            Ok(pid) => {
+        match foster::sys::waitpid(pid, flags) {
+            Ok((0, _)) => return Ok(None),
+            Ok((pid, raw)) => {
                 let status = Status::from_raw(raw);
                 return Ok(Some(Reaped { pid, status }));
             }
@@ -133,23 +129,14 @@ pub fn reap(pid: i32, wait: Wait) -> Result<Option<Reaped>, Errno> {
 /// `/proc/PID` can still be read. `Ok(None)` when none has ended,
 /// `Err(ECHILD)` when there are no children at all.
 pub fn peek_ended() -> Result<Option<i32>, Errno> {
-    // SAFETY: siginfo_t is plain old data, for which all zeros is valid.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT | libc::__WALL;
     loop {
-        // SAFETY: waitid fills the siginfo_t that `info` points to, alive
-        // for the call; P_ALL ignores the id.
-        let result = unsafe { libc::waitid(libc::P_ALL, 0, &mut info, flags) };
-        match Errno::result(result) {
-            Ok(_) => break,
+        match foster::sys::waitid_any(flags) {
+            Ok(pid) => return Ok((pid > 0).then_some(pid)),
             Err(Errno::EINTR) => continue,
             Err(error) => return Err(error),
         }
     }
-    // SAFETY: si_pid reads the field waitid wrote, or the 0 we put there:
-    // with WNOHANG and no child ended, waitid(2) may leave it untouched.
-    let pid = unsafe { info.si_pid() };
-    Ok((pid > 0).then_some(pid))
 }
 
 #[cfg(test)]
