@@ -249,7 +249,7 @@ fn traps_table(options: &Options) -> Result<(), NotShown> {
                 "| {} | {} | {} | {} |",
                 pattern.label,
                 shell.name,
-                took(&outcome, options.grace),
+                outcome.took_cell(options.grace),
                 outcome.status
             );
             stops.push((foreground, outcome.took.as_secs_f64()));
@@ -327,19 +327,9 @@ fn measure(
         pattern.label,
         outcome.running.first().map_or("?", String::as_str),
         if heard { "yes" } else { "no" },
-        took(&outcome, options.grace),
+        outcome.took_cell(options.grace),
         outcome.status
     ))
-}
-
-/// How long the stop took, and whether it needed SIGKILL.
-fn took(outcome: &Outcome, grace: Duration) -> String {
-    let seconds = outcome.took.as_secs_f64();
-    if outcome.killed {
-        format!("{seconds:.2} s, SIGKILL after {} s", grace.as_secs_f64())
-    } else {
-        format!("{seconds:.2} s")
-    }
 }
 
 // ANCHOR: run

@@ -15,16 +15,20 @@ use nix::errno::Errno;
 // this file next to other copies of the libc crate).
 use nix::libc;
 use nix::sys::signal::{SigHandler, SigSet, Signal};
+use nix::unistd::{Gid, Uid};
 
 // ANCHOR: send
 /// Sends signal `number` to `pid` (a negative `pid` means that process
 /// group, -1 every process we may signal: kill(2)). Takes a raw number,
 /// because nix's `Signal` has no real-time signals and foster forwards
 /// those too.
+#[inline(always)]
 pub fn kill(pid: i32, number: i32) -> nix::Result<()> {
     // SAFETY: kill(2) takes two integers and touches no memory of ours.
-    let result = unsafe { libc::kill(pid, number) };
-    Errno::result(result).map(drop)
+    match unsafe { libc::kill(pid, number) } {
+        0 => Ok(()),
+        _ => Err(Errno::last()),
+    }
 }
 // ANCHOR_END: send
 
@@ -96,12 +100,46 @@ pub fn block(set: &SigSet) -> nix::Result<()> {
 /// waitpid(2) once for `pid` (-1: any child) with `flags`: the PID it
 /// reports (0 with WNOHANG when none has changed state) and the raw wait
 /// status. Errors as waitpid(2) gives them, EINTR included.
+///
+/// Made as wait4(2), which is waitpid(2) with a place for resource usage
+/// (none here): musl's waitpid is a thread-cancellation point and goes
+/// through the bookkeeping pthread_cancel(3) needs, its wait4 does not, and
+/// an init calls this once or twice for every orphan.
+#[inline(always)]
 pub fn waitpid(pid: i32, flags: libc::c_int) -> nix::Result<(i32, libc::c_int)> {
     let mut raw: libc::c_int = 0;
-    // SAFETY: waitpid writes one c_int through the pointer, which points
-    // to `raw`, alive for the whole call.
-    let found = unsafe { libc::waitpid(pid, &mut raw, flags) };
-    Errno::result(found).map(|pid| (pid, raw))
+    // SAFETY: wait4 writes one c_int through the pointer, which points to
+    // `raw`, alive for the whole call; no rusage is asked for (NULL).
+    match unsafe { libc::wait4(pid, &mut raw, flags, std::ptr::null_mut()) } {
+        -1 => Err(Errno::last()),
+        found => Ok((found, raw)),
+    }
+}
+
+/// read(2) of one signalfd record, 128 bytes, from `fd`: the record as 32
+/// words of 32 bits, `None` when the read returned fewer bytes. Errors as
+/// read(2) gives them, EINTR included. The memory is not zeroed first,
+/// which on every signal would cost more than the rest of the read: the
+/// kernel fills it, and it is handed out only once it has.
+#[inline(always)]
+pub fn read_record(fd: BorrowedFd) -> nix::Result<Option<[u32; 32]>> {
+    let mut record = std::mem::MaybeUninit::<[u32; 32]>::uninit();
+    // SAFETY: read(2) writes at most the 128 bytes asked for into
+    // `record`, which has room for 128, and reads nothing from it.
+    match unsafe { libc::read(fd.as_raw_fd(), record.as_mut_ptr().cast(), 128) } {
+        // SAFETY: read(2) said it wrote all 128 bytes.
+        128 => Ok(Some(unsafe { record.assume_init() })),
+        -1 => Err(Errno::last()),
+        _ => Ok(None),
+    }
+}
+
+/// Descriptor 0, foster's stdin, borrowed without std's `stdin()`, which
+/// would first set up the 8 KiB buffer of a reader foster never uses.
+pub fn stdin() -> BorrowedFd<'static> {
+    // SAFETY: as std's own `stdin().as_fd()`: descriptor 0 is never closed
+    // by foster; if it was never open, calls on it fail with EBADF.
+    unsafe { BorrowedFd::borrow_raw(0) }
 }
 
 /// waitid(2) on any child (P_ALL) with `flags`, once: the PID of the child
@@ -150,6 +188,25 @@ pub fn pidfd_send_signal(pidfd: BorrowedFd, number: i32) -> Result<(), Errno> {
     Errno::result(result).map(drop)
 }
 
+/// What the child needs between fork and exec, made in foster beforehand:
+/// the child may not allocate.
+pub struct ChildSetup {
+    /// The signal mask foster found when it started.
+    pub original_mask: SigSet,
+    /// foster's stdin when it is a terminal.
+    pub terminal: Option<OwnedFd>,
+    /// `-u`: the user to become, last, just before exec.
+    pub user: Option<ChildUser>,
+}
+
+/// IDs for setgroups(2), setgid(2) and setuid(2), in that order: each
+/// needs the privilege the next one gives up.
+pub struct ChildUser {
+    pub uid: Uid,
+    pub gid: Gid,
+    pub groups: Vec<Gid>,
+}
+
 /// `program ARGS...` as a `Command` that runs
 /// [`prepare_child`](foster::spawn::prepare_child) with `setup` in the
 /// child, between fork and exec (std's `Command` forks, runs it, and
@@ -157,7 +214,9 @@ pub fn pidfd_send_signal(pidfd: BorrowedFd, number: i32) -> Result<(), Errno> {
 pub fn command_with_setup(
     program: &OsString,
     args: &[OsString],
-    setup: foster::spawn::ChildSetup,
+    // foster's own path for the type, also when a chapter compiles this
+    // file as a program of its own (where `ChildSetup` is another type).
+    setup: foster::sys::ChildSetup,
 ) -> Command {
     let mut child = Command::new(program);
     child.args(args);
@@ -177,13 +236,13 @@ pub fn command_with_setup(
 /// Rust's runtime sets SIGPIPE to "ignore" before `main` runs, and that
 /// would hide whether foster's parent had ignored it. The C library runs
 /// the functions listed in the ELF section `.init_array` before `main`,
-/// and so before Rust's runtime: this one notes SIGPIPE's action as the
-/// parent left it, for the command to inherit.
+/// and so before Rust's runtime: this one notes SIGPIPE's action (and
+/// SIGXFSZ's) as the parent left it, for the command to inherit.
 #[used]
 #[link_section = ".init_array"]
-static NOTE_SIGPIPE_FIRST: extern "C" fn() = note_sigpipe_first;
+static NOTE_ACTIONS_FIRST: extern "C" fn() = note_actions_first;
 
-extern "C" fn note_sigpipe_first() {
-    foster::spawn::note_inherited_sigpipe();
+extern "C" fn note_actions_first() {
+    foster::spawn::note_inherited_actions();
 }
 // ANCHOR_END: sigpipe
