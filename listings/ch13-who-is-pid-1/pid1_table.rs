@@ -226,13 +226,25 @@ fn docker_table(options: &Options) -> Result<(), NotShown> {
     Ok(())
 }
 
-/// Chapter 9's table: a trap for SIGTERM, and a command busy for 3 s.
+/// How long `app` stays busy in chapter 9's table, in seconds.
+const TRAP_LIFETIME: u32 = 3;
+
+/// Chapter 9's table: a trap for SIGTERM, and a command busy for
+/// [`TRAP_LIFETIME`]; then the verdict, from the rows.
 fn traps_table(options: &Options) -> Result<(), NotShown> {
     let header =
         "| script (PID 1) | shell | gone after SIGTERM | PID 1's exit status |\n|---|---|---|---|";
+    // (the command in the foreground?, seconds from SIGTERM to the end)
+    let mut stops: Vec<(bool, f64)> = Vec::new();
     with_host_shells(header, |place, shell| {
-        for pattern in &PATTERNS[4..6] {
-            let outcome = run(place, shell, pattern.start, &app_args(0, 3), options)?;
+        for (foreground, pattern) in [(true, &PATTERNS[4]), (false, &PATTERNS[5])] {
+            let outcome = run(
+                place,
+                shell,
+                pattern.start,
+                &app_args(0, TRAP_LIFETIME),
+                options,
+            )?;
             println!(
                 "| {} | {} | {} | {} |",
                 pattern.label,
@@ -240,9 +252,38 @@ fn traps_table(options: &Options) -> Result<(), NotShown> {
                 outcome.took_cell(options.grace),
                 outcome.status
             );
+            stops.push((foreground, outcome.took.as_secs_f64()));
         }
         Ok(())
-    })
+    })?;
+    if !stops.is_empty() {
+        println!("\n{}", traps_verdict(&stops));
+    }
+    Ok(())
+}
+
+/// What the trap table's rows say: the slowest and the fastest stop of
+/// each way of writing the script. `stops` holds both ways (each host
+/// shell runs both).
+fn traps_verdict(stops: &[(bool, f64)]) -> String {
+    let range = |foreground: bool| {
+        let times = stops.iter().filter(|s| s.0 == foreground).map(|s| s.1);
+        let low = times.clone().fold(f64::INFINITY, f64::min);
+        let high = times.fold(0.0, f64::max);
+        (low, high)
+    };
+    let ((fg_low, fg_high), (bg_low, bg_high)) = (range(true), range(false));
+    let busy = f64::from(TRAP_LIFETIME);
+    let waited = if fg_low > busy / 2.0 {
+        "each shell ran its trap only once `app` had finished"
+    } else {
+        "some shell ran its trap before `app` had finished"
+    };
+    format!(
+        "With the command in the foreground, PID 1 was gone {fg_low:.2} to {fg_high:.2} s after \
+         SIGTERM ({waited}; `app` stays busy for {busy} s); with `&` and `wait`, \
+         {bg_low:.2} to {bg_high:.2} s after it."
+    )
 }
 
 /// The header of chapter 13's tables.

@@ -24,5 +24,7 @@ pub mod shutdown;
 pub mod signals;
 pub mod spawn;
 pub mod status;
+pub mod stop_delay;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod user;

@@ -14,6 +14,8 @@ use foster::reap::Reaper;
 use foster::shutdown::shut_down;
 use foster::signals::{name, send, Signals};
 use foster::spawn::{spawn, terminal};
+use foster::stop_delay::StopDelay;
+use foster::user::Identity;
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
@@ -34,16 +36,17 @@ fn main() {
     let proc_is_ours = check_proc(log);
     let command = start(&options, &signals, log);
     let mut reaper = Reaper::new(command, log, options.warn_on_reap, proc_is_ours);
+    let mut stop_delay = StopDelay::new(options.stop_delay.duration());
 
     // The loop. From here on an error only warns: foster must outlive the
     // command and keep reaping, whatever happens.
     let status = loop {
-        let arrival = signals.next();
+        let arrival = stop_delay.next(&signals, log);
         if arrival.number == Signal::SIGCHLD as i32 {
             if let Some(status) = reaper.reap_all().command_status {
                 break status;
             }
-        } else {
+        } else if !stop_delay.holds(arrival, log) {
             forward(arrival.number, command, &options, log);
         }
     };
@@ -135,15 +138,26 @@ fn check_proc(log: Log) -> bool {
     }
 }
 
-/// Starts the command, or exits the way a shell would: 127 when it does
-/// not exist, 126 when it cannot be run.
+/// Starts the command (as the user `-u` names), or exits the way a shell
+/// would: 127 when it does not exist, 126 when it cannot be run.
 fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
-    match spawn(&options.command, signals.original_mask, terminal()) {
+    let program = options.command[0].to_string_lossy();
+    let identity = options.user.as_ref().map(|spec| {
+        spec.resolve_here().unwrap_or_else(|why| {
+            fail(
+                126,
+                format_args!("cannot run '{program}' as {}: {why}", spec.user),
+            )
+        })
+    });
+    match spawn(
+        &options.command,
+        signals.original_mask,
+        terminal(),
+        identity.as_ref(),
+    ) {
         Ok(pid) => {
-            log.info(format_args!(
-                "started {} as {pid}",
-                options.command[0].to_string_lossy()
-            ));
+            log.info(format_args!("started {program} as {pid}"));
             pid
         }
         Err(error) => {
@@ -152,10 +166,22 @@ fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
             } else {
                 126
             };
-            let program = options.command[0].to_string_lossy();
-            fail(code, format_args!("cannot run '{program}': {error}"))
+            let who = identity.as_ref().map(as_whom).unwrap_or_default();
+            let hint = match (&identity, error.raw_os_error()) {
+                (Some(_), Some(libc::EPERM)) => "; changing user needs root",
+                _ => "",
+            };
+            fail(
+                code,
+                format_args!("cannot run '{program}'{who}: {error}{hint}"),
+            )
         }
     }
+}
+
+/// " as uid 1000, gid 1000", for a message.
+fn as_whom(identity: &Identity) -> String {
+    format!(" as uid {}, gid {}", identity.uid, identity.gid)
 }
 // ANCHOR_END: setup
 

@@ -96,8 +96,8 @@ pub enum Wait {
 }
 
 // ANCHOR: reap
-/// Reaps child `pid` (-1: any child) with waitpid(2) and decodes its
-/// status. `Err(ECHILD)` means there is no such child at all.
+/// Reaps child `pid` (-1: any child) with waitpid(2) (as wait4(2)) and
+/// decodes its status. `Err(ECHILD)` means there is no such child at all.
 ///
 /// No `WUNTRACED` and no `WCONTINUED`: without them the kernel reports
 /// only children that have *ended* (wait(2)), so a child that is stopped
@@ -106,6 +106,18 @@ pub enum Wait {
 /// `__WALL` also takes children whose exit signal is not SIGCHLD (made by
 /// clone(2)), which would otherwise stay zombies.
 pub fn reap(pid: i32, wait: Wait) -> Result<Option<Reaped>, Errno> {
+    let reaped = reap_raw(pid, wait)?;
+    Ok(reaped.map(|(pid, raw)| Reaped {
+        pid,
+        status: Status::from_raw(raw),
+    }))
+}
+
+/// [`reap`], with the status as the kernel gave it, for a caller that
+/// decodes it only when it needs it: an init reaping orphans needs only
+/// their PIDs.
+#[inline(always)]
+pub fn reap_raw(pid: i32, wait: Wait) -> Result<Option<(i32, libc::c_int)>, Errno> {
     let flags = match wait {
         Wait::Block => libc::__WALL,
         Wait::NoHang => libc::__WALL | libc::WNOHANG,
@@ -113,10 +125,7 @@ pub fn reap(pid: i32, wait: Wait) -> Result<Option<Reaped>, Errno> {
     loop {
         match foster::sys::waitpid(pid, flags) {
             Ok((0, _)) => return Ok(None),
-            Ok((pid, raw)) => {
-                let status = Status::from_raw(raw);
-                return Ok(Some(Reaped { pid, status }));
-            }
+            Ok(found) => return Ok(Some(found)),
             Err(Errno::EINTR) => continue,
             Err(error) => return Err(error),
         }

@@ -21,10 +21,13 @@ use nix::sys::signal::{SigHandler, SigSet, Signal};
 /// group, -1 every process we may signal: kill(2)). Takes a raw number,
 /// because nix's `Signal` has no real-time signals and foster forwards
 /// those too.
+#[inline(always)]
 pub fn kill(pid: i32, number: i32) -> nix::Result<()> {
     // SAFETY: kill(2) takes two integers and touches no memory of ours.
-    let result = unsafe { libc::kill(pid, number) };
-    Errno::result(result).map(drop)
+    match unsafe { libc::kill(pid, number) } {
+        0 => Ok(()),
+        _ => Err(Errno::last()),
+    }
 }
 // ANCHOR_END: send
 
@@ -96,12 +99,46 @@ pub fn block(set: &SigSet) -> nix::Result<()> {
 /// waitpid(2) once for `pid` (-1: any child) with `flags`: the PID it
 /// reports (0 with WNOHANG when none has changed state) and the raw wait
 /// status. Errors as waitpid(2) gives them, EINTR included.
+///
+/// Made as wait4(2), which is waitpid(2) with a place for resource usage
+/// (none here): musl's waitpid is a thread-cancellation point and goes
+/// through the bookkeeping pthread_cancel(3) needs, its wait4 does not, and
+/// an init calls this once or twice for every orphan.
+#[inline(always)]
 pub fn waitpid(pid: i32, flags: libc::c_int) -> nix::Result<(i32, libc::c_int)> {
     let mut raw: libc::c_int = 0;
-    // SAFETY: waitpid writes one c_int through the pointer, which points
-    // to `raw`, alive for the whole call.
-    let found = unsafe { libc::waitpid(pid, &mut raw, flags) };
-    Errno::result(found).map(|pid| (pid, raw))
+    // SAFETY: wait4 writes one c_int through the pointer, which points to
+    // `raw`, alive for the whole call; no rusage is asked for (NULL).
+    match unsafe { libc::wait4(pid, &mut raw, flags, std::ptr::null_mut()) } {
+        -1 => Err(Errno::last()),
+        found => Ok((found, raw)),
+    }
+}
+
+/// read(2) of one signalfd record, 128 bytes, from `fd`: the record as 32
+/// words of 32 bits, `None` when the read returned fewer bytes. Errors as
+/// read(2) gives them, EINTR included. The memory is not zeroed first,
+/// which on every signal would cost more than the rest of the read: the
+/// kernel fills it, and it is handed out only once it has.
+#[inline(always)]
+pub fn read_record(fd: BorrowedFd) -> nix::Result<Option<[u32; 32]>> {
+    let mut record = std::mem::MaybeUninit::<[u32; 32]>::uninit();
+    // SAFETY: read(2) writes at most the 128 bytes asked for into
+    // `record`, which has room for 128, and reads nothing from it.
+    match unsafe { libc::read(fd.as_raw_fd(), record.as_mut_ptr().cast(), 128) } {
+        // SAFETY: read(2) said it wrote all 128 bytes.
+        128 => Ok(Some(unsafe { record.assume_init() })),
+        -1 => Err(Errno::last()),
+        _ => Ok(None),
+    }
+}
+
+/// Descriptor 0, foster's stdin, borrowed without std's `stdin()`, which
+/// would first set up the 8 KiB buffer of a reader foster never uses.
+pub fn stdin() -> BorrowedFd<'static> {
+    // SAFETY: as std's own `stdin().as_fd()`: descriptor 0 is never closed
+    // by foster; if it was never open, calls on it fail with EBADF.
+    unsafe { BorrowedFd::borrow_raw(0) }
 }
 
 /// waitid(2) on any child (P_ALL) with `flags`, once: the PID of the child
@@ -177,13 +214,13 @@ pub fn command_with_setup(
 /// Rust's runtime sets SIGPIPE to "ignore" before `main` runs, and that
 /// would hide whether foster's parent had ignored it. The C library runs
 /// the functions listed in the ELF section `.init_array` before `main`,
-/// and so before Rust's runtime: this one notes SIGPIPE's action as the
-/// parent left it, for the command to inherit.
+/// and so before Rust's runtime: this one notes SIGPIPE's action (and
+/// SIGXFSZ's) as the parent left it, for the command to inherit.
 #[used]
 #[link_section = ".init_array"]
-static NOTE_SIGPIPE_FIRST: extern "C" fn() = note_sigpipe_first;
+static NOTE_ACTIONS_FIRST: extern "C" fn() = note_actions_first;
 
-extern "C" fn note_sigpipe_first() {
-    foster::spawn::note_inherited_sigpipe();
+extern "C" fn note_actions_first() {
+    foster::spawn::note_inherited_actions();
 }
 // ANCHOR_END: sigpipe

@@ -52,6 +52,9 @@ fn signals_are_forwarded_and_the_status_is_the_commands() {
         SIGWINCH,
         SIGCONT,
         SIGALRM,
+        // As foster's own writes raise them, but sent by a process.
+        SIGPIPE,
+        SIGXFSZ,
         SIGRTMIN(),
         SIGRTMIN() + 6,
         SIGRTMAX(),
@@ -190,15 +193,16 @@ fn ignored_by_the_command(place: As, ignore_first: &[i32]) -> u64 {
 
 /// tini keeps ignored dispositions; so does foster now (`nohup foster
 /// CMD` leaves CMD's SIGHUP ignored), but not SIGCHLD, which foster needs.
-/// SIGPIPE, which Rust's runtime ignores in foster, is ignored for the
-/// command only if foster's parent ignored it.
+/// SIGPIPE, which Rust's runtime ignores in foster, and SIGXFSZ, which
+/// foster ignores, are ignored for the command only if foster's parent
+/// ignored them.
 #[test]
 fn the_command_inherits_what_foster_s_parent_ignored() {
     use libc::*;
     let bit = |signal: i32| 1u64 << (signal - 1);
     for place in places() {
         assert_eq!(ignored_by_the_command(place, &[]), 0, "{place:?}");
-        let inherited = [SIGHUP, SIGINT, SIGTTOU, SIGPIPE, 40];
+        let inherited = [SIGHUP, SIGINT, SIGTTOU, SIGPIPE, SIGXFSZ, 40];
         let mut given = inherited.to_vec();
         given.push(SIGCHLD);
         let expected = inherited.iter().map(|&s| bit(s)).fold(0, |a, b| a | b);
