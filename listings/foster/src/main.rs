@@ -141,7 +141,12 @@ fn check_proc(log: Log) -> bool {
 /// Starts the command (as the user `-u` names), or exits the way a shell
 /// would: 127 when it does not exist, 126 when it cannot be run.
 fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
-    let program = options.command[0].to_string_lossy();
+    // Never empty (options::parse refuses an empty command); checked all the same.
+    let program = options
+        .command
+        .first()
+        .map(|p| p.to_string_lossy())
+        .unwrap_or_default();
     let identity = options.user.as_ref().map(|spec| {
         spec.resolve_here().unwrap_or_else(|why| {
             fail(

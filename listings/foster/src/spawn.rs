@@ -7,7 +7,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use foster::sys::{is_ignored, set_action};
+use foster::sys::{is_ignored, set_action, ChildSetup, ChildUser};
 use foster::user::Identity;
 use nix::libc;
 use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
@@ -54,25 +54,6 @@ pub fn spawn(
 fn already(identity: &Identity) -> bool {
     let (uid, gid) = (geteuid().as_raw(), getegid().as_raw());
     uid != 0 && uid == identity.uid && gid == identity.gid
-}
-
-/// What the child needs between fork and exec, made in foster beforehand:
-/// the child may not allocate.
-pub struct ChildSetup {
-    /// The signal mask foster found when it started.
-    pub original_mask: SigSet,
-    /// foster's stdin when it is a terminal.
-    pub terminal: Option<OwnedFd>,
-    /// `-u`: the user to become, last, just before exec.
-    pub user: Option<ChildUser>,
-}
-
-/// IDs for setgroups(2), setgid(2) and setuid(2), in that order: each
-/// needs the privilege the next one gives up.
-pub struct ChildUser {
-    pub uid: Uid,
-    pub gid: Gid,
-    pub groups: Vec<Gid>,
 }
 
 // ANCHOR: prepare_child

@@ -15,6 +15,7 @@ use nix::errno::Errno;
 // this file next to other copies of the libc crate).
 use nix::libc;
 use nix::sys::signal::{SigHandler, SigSet, Signal};
+use nix::unistd::{Gid, Uid};
 
 // ANCHOR: send
 /// Sends signal `number` to `pid` (a negative `pid` means that process
@@ -187,6 +188,25 @@ pub fn pidfd_send_signal(pidfd: BorrowedFd, number: i32) -> Result<(), Errno> {
     Errno::result(result).map(drop)
 }
 
+/// What the child needs between fork and exec, made in foster beforehand:
+/// the child may not allocate.
+pub struct ChildSetup {
+    /// The signal mask foster found when it started.
+    pub original_mask: SigSet,
+    /// foster's stdin when it is a terminal.
+    pub terminal: Option<OwnedFd>,
+    /// `-u`: the user to become, last, just before exec.
+    pub user: Option<ChildUser>,
+}
+
+/// IDs for setgroups(2), setgid(2) and setuid(2), in that order: each
+/// needs the privilege the next one gives up.
+pub struct ChildUser {
+    pub uid: Uid,
+    pub gid: Gid,
+    pub groups: Vec<Gid>,
+}
+
 /// `program ARGS...` as a `Command` that runs
 /// [`prepare_child`](foster::spawn::prepare_child) with `setup` in the
 /// child, between fork and exec (std's `Command` forks, runs it, and
@@ -194,7 +214,9 @@ pub fn pidfd_send_signal(pidfd: BorrowedFd, number: i32) -> Result<(), Errno> {
 pub fn command_with_setup(
     program: &OsString,
     args: &[OsString],
-    setup: foster::spawn::ChildSetup,
+    // foster's own path for the type, also when a chapter compiles this
+    // file as a program of its own (where `ChildSetup` is another type).
+    setup: foster::sys::ChildSetup,
 ) -> Command {
     let mut child = Command::new(program);
     child.args(args);
