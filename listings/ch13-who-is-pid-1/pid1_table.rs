@@ -294,13 +294,19 @@ fn traps_table(options: &Options) -> Result<(), NotShown> {
 /// each way of writing the script. `stops` holds both ways (each host
 /// shell runs both).
 fn traps_verdict(stops: &[(bool, f64)]) -> String {
+    // The fastest stop, and the span of the stops ("3.00 s", "0.00 to 0.01 s").
     let range = |foreground: bool| {
         let times = stops.iter().filter(|s| s.0 == foreground).map(|s| s.1);
         let low = times.clone().fold(f64::INFINITY, f64::min);
         let high = times.fold(0.0, f64::max);
-        (low, high)
+        let span = if format!("{low:.2}") == format!("{high:.2}") {
+            format!("{low:.2} s")
+        } else {
+            format!("{low:.2} to {high:.2} s")
+        };
+        (low, span)
     };
-    let ((fg_low, fg_high), (bg_low, bg_high)) = (range(true), range(false));
+    let ((fg_low, fg_span), (_, bg_span)) = (range(true), range(false));
     let busy = f64::from(TRAP_LIFETIME);
     let waited = if fg_low > busy / 2.0 {
         "each shell ran its trap only once `app` had finished"
@@ -308,9 +314,8 @@ fn traps_verdict(stops: &[(bool, f64)]) -> String {
         "some shell ran its trap before `app` had finished"
     };
     format!(
-        "With the command in the foreground, PID 1 was gone {fg_low:.2} to {fg_high:.2} s after \
-         SIGTERM ({waited}; `app` stays busy for {busy} s); with `&` and `wait`, \
-         {bg_low:.2} to {bg_high:.2} s after it."
+        "With the command in the foreground, PID 1 was gone {fg_span} after SIGTERM \
+         ({waited}; `app` stays busy for {busy} s); with `&` and `wait`, {bg_span} after it."
     )
 }
 
