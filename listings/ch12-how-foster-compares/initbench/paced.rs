@@ -114,7 +114,7 @@ fn signals_one_by_one(count: usize) -> Result<(), String> {
     let ping = ping_set();
     block(&ping)?;
     let timeout = libc::timespec {
-        tv_sec: PATIENCE.as_secs() as libc::time_t,
+        tv_sec: PATIENCE.as_secs().try_into().unwrap_or(10),
         tv_nsec: 0,
     };
     for sent in 0..count {

@@ -140,7 +140,10 @@ fn count_until_exit(pid: Pid) -> Option<BTreeMap<String, u64>> {
 }
 
 /// The number of the system call `pid` is stopped entering; `None` at
-/// its exit.
+/// its exit. (nix and libc have PTRACE_GET_SYSCALL_INFO for glibc only;
+/// initbench built for musl, which only the project's image holds, counts
+/// nothing.)
+#[cfg(target_env = "gnu")]
 fn entered(pid: Pid) -> Option<i64> {
     let info = ptrace::syscall_info(pid).ok()?;
     if info.op != libc::PTRACE_SYSCALL_INFO_ENTRY {
@@ -150,6 +153,11 @@ fn entered(pid: Pid) -> Option<i64> {
     // union (ptrace(2), PTRACE_GET_SYSCALL_INFO), plain integers.
     let number = unsafe { info.u.entry.nr };
     i64::try_from(number).ok()
+}
+
+#[cfg(not(target_env = "gnu"))]
+fn entered(_: Pid) -> Option<i64> {
+    None
 }
 
 /// Waits for the namespace to end (SIGKILL to it if the trace failed) and

@@ -38,16 +38,18 @@ fn main() {
     let command = start(&options, &signals, log);
     let mut reaper = Reaper::new(command, log, options.warn_on_reap, proc_is_ours);
     let mut stop_delay = StopDelay::new(options.stop_delay.duration());
+
+    // The loop. From here on an error only warns: foster must outlive the
+    // command and keep reaping, whatever happens.
     let status = supervise(&signals, &mut reaper, &mut stop_delay, &options, log);
     shut_down(&signals, &mut reaper, options.grace.duration(), log);
     // Always Some: the reaper keeps only the status of a command that ended.
     exit(exit_status(status.shell_status().unwrap_or(1), &options));
 }
 
-/// The loop, until the command has ended: its status. From here on an
-/// error only warns: foster must outlive the command and keep reaping,
-/// whatever happens. A function of its own, small, so that what each turn
-/// needs stays in registers rather than in `main`'s crowded frame.
+/// The loop, until the command has ended: its status. A function of its
+/// own, small, so that what each turn needs stays in registers rather than
+/// in `main`'s crowded frame.
 #[inline(never)]
 fn supervise(
     signals: &Signals,

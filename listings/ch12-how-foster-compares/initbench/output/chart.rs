@@ -85,10 +85,16 @@ impl Results<'_> {
             large - small
         );
         if let Some((floor, _)) = self.lowest_count(Role::Floor, COUNTS[1].0) {
+            let build = if cfg!(debug_assertions) {
+                "a debug build here, as the book's programs are"
+            } else {
+                "an optimised build here"
+            };
             let _ = write!(
                 out,
-                " The dashed line is the floor, initbench's own `{}`, which does the \
-                 least an init can; it has no start worth counting (it is initbench).",
+                " The dashed line is the floor, initbench's own `{}`, which makes the \
+                 fewest system calls an init can ({build}); it has no start worth \
+                 counting (it is initbench).",
                 floor.name
             );
         }
