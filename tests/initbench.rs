@@ -228,3 +228,30 @@ fn bad_arguments_are_refused() {
         assert!(String::from_utf8_lossy(&output.stderr).contains("usage: initbench"));
     }
 }
+
+/// The workload of the scale rows, small: every orphan of every wave is
+/// reaped (the workload waits for that before the next wave), and its
+/// report reads back.
+#[test]
+fn waves_of_orphans_are_all_reaped() {
+    if skip_without_namespaces(CONTAINER) {
+        return;
+    }
+    let output = run(
+        CONTAINER,
+        &[FOSTER.as_str(), "--", INITBENCH, "waves", "300", "100"],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let field = |key: &str| -> f64 {
+        stdout
+            .split_whitespace()
+            .find_map(|pair| pair.strip_prefix(&format!("{key}=")))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("{key} missing: {stdout}"))
+    };
+    assert!(field("seconds") > 0.0);
+    assert!(field("peak_zombies") <= 100.0, "{stdout}");
+    assert!(field("rss_before_kib") > 0.0, "PID 1's memory was read");
+    assert!(field("rss_after_kib") > 0.0);
+}

@@ -19,11 +19,13 @@ use nix::unistd::{fork, pause, pipe, read, ForkResult, Pid};
 use orphans::cli::{fail, usage_error};
 use orphans::initbench::bench::{millis, progress, stop_namespace, wait_with_deadline, Bench};
 use orphans::initbench::plan::{Init, Role};
-use orphans::initbench::stats::Figures;
+use orphans::initbench::stats::{median, Figures};
 use orphans::process::exit_now;
 
 /// Processes left behind when the command exits.
 pub const LEFTOVERS: usize = 10_000;
+/// How many times each way of stopping them is timed (the median is kept).
+pub const STOPS: usize = 3;
 /// Orphans in all, and how many exit at once.
 pub const ORPHANS: usize = 100_000;
 pub const WAVE: usize = 1_000;
@@ -55,17 +57,33 @@ pub fn scale(bench: &Bench) -> Figures {
         role: Role::Peer,
     });
     progress(&format!(
-        "scale: stopping {LEFTOVERS} processes left behind"
+        "scale: stopping {LEFTOVERS} processes left behind, {STOPS} times each way"
     ));
-    for init in foster.into_iter().chain(tini_g.as_ref()) {
-        if let Some(ms) = stop_leftovers(bench, init, Stop::Sigterm) {
-            figures.record(&init.name, "leftovers_exit_ms", ms);
+    // Taking turns, so that what the machine does meanwhile falls on all.
+    let mut times: [Vec<f64>; 3] = Default::default();
+    for _ in 0..STOPS {
+        let ways = [
+            (foster, Stop::Sigterm),
+            (tini_g.as_ref(), Stop::Sigterm),
+            (foster, Stop::CgroupKill),
+        ];
+        for (slot, (init, stop)) in ways.into_iter().enumerate() {
+            let time = init.and_then(|init| stop_leftovers(bench, init, stop));
+            times[slot].extend(time);
         }
     }
-    if let Some(foster) = foster {
-        match stop_leftovers(bench, foster, Stop::CgroupKill) {
-            Some(ms) => figures.record(CGROUP_KILL, "leftovers_exit_ms", ms),
-            None => progress("scale: no cgroup v2 with cgroup.kill here"),
+    let labels = [
+        foster.map(|init| init.name.as_str()),
+        tini_g.as_ref().map(|init| init.name.as_str()),
+        Some(CGROUP_KILL),
+    ];
+    for (label, samples) in labels.into_iter().zip(&times) {
+        match label {
+            Some(label) if !samples.is_empty() => {
+                figures.record(label, "leftovers_exit_ms", median(samples))
+            }
+            Some(CGROUP_KILL) => progress("scale: no cgroup v2 with cgroup.kill here"),
+            _ => {}
         }
     }
     progress(&format!("scale: {ORPHANS} orphans in waves of {WAVE}"));

@@ -7,7 +7,7 @@ use orphans::initbench::stats::Spread;
 
 use super::{count_text, Results};
 use crate::forwarding::{IN_OWN, IN_ROOT};
-use crate::scale::{CGROUP_KILL, LEFTOVERS, ORPHANS, WAVE};
+use crate::scale::{CGROUP_KILL, LEFTOVERS, ORPHANS, STOPS, WAVE};
 
 impl Results<'_> {
     /// Forwarding on one CPU in the root CPU cgroup and in one of the
@@ -95,7 +95,7 @@ impl Results<'_> {
         ));
         for (label, how) in stops {
             let time = match figure(label, "leftovers_exit_ms") {
-                Some(ms) => format!("{ms:.0} ms"),
+                Some(ms) => format!("{ms:.0} ms (median of {STOPS})"),
                 None if label == CGROUP_KILL => "no cgroup v2 with cgroup.kill here".into(),
                 None => "not measured".into(),
             };
