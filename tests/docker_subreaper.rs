@@ -12,15 +12,22 @@ use foster::procfs::{comm, parent_of, pids};
 use orphans::docker::Running;
 use orphans::image::ensure_image;
 
-#[test]
-fn the_shim_adopts_the_containers_pid_1() {
+/// A container of the book's image whose PID 1 sleeps, or `None` (the
+/// test is skipped) where Docker cannot run one.
+fn sleeping_container() -> Option<Running> {
     if skip_without_docker() {
-        return;
+        return None;
     }
     let image =
         ensure_image(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("build the image");
-    let container =
-        Running::start(&image.reference, &["/bin/busybox", "sleep", "30"]).expect("docker run");
+    Some(Running::start(&image.reference, &["/bin/busybox", "sleep", "30"]).expect("docker run"))
+}
+
+#[test]
+fn the_shim_adopts_the_containers_pid_1() {
+    let Some(container) = sleeping_container() else {
+        return;
+    };
     let pid1 = container.host_pid().expect("docker inspect");
     assert!(pid1 > 1, "a host PID: {pid1}");
     assert_eq!(comm(pid1).as_deref(), Some("busybox"));
@@ -60,13 +67,9 @@ fn process_running(words: &[&str]) -> Option<i32> {
 
 #[test]
 fn the_shim_adopts_a_command_of_docker_exec() {
-    if skip_without_docker() {
+    let Some(container) = sleeping_container() else {
         return;
-    }
-    let image =
-        ensure_image(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("build the image");
-    let container =
-        Running::start(&image.reference, &["/bin/busybox", "sleep", "30"]).expect("docker run");
+    };
     let shim = parent_of(container.host_pid().expect("docker inspect")).expect("PID 1 is alive");
     let command = ["/bin/busybox", "sleep", "27"];
     let exec = Command::new("docker")
