@@ -4,9 +4,9 @@
 mod common;
 
 use common::skip_without_docker;
-use foster::procfs::{comm, parent_of};
-use orphans::docker::Running;
-use orphans::image::ensure_image;
+use orphans::containers::engine::Engine;
+use orphans::containers::image::ensure_image;
+use orphans::process::procfs::{comm, parent_of};
 
 #[test]
 fn the_shim_adopts_the_containers_pid_1() {
@@ -15,8 +15,12 @@ fn the_shim_adopts_the_containers_pid_1() {
     }
     let image =
         ensure_image(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("build the image");
-    let container =
-        Running::start(&image.reference, &["/bin/busybox", "sleep", "30"]).expect("docker run");
+    let docker = Engine::docker();
+    let sleep = ["/bin/busybox", "sleep", "30"].map(String::from);
+    let container = docker
+        .create(&[], &image.reference, &sleep)
+        .expect("docker create");
+    container.start().expect("docker start");
     let pid1 = container.host_pid().expect("docker inspect");
     assert!(pid1 > 1, "a host PID: {pid1}");
     assert_eq!(comm(pid1).as_deref(), Some("busybox"));

@@ -14,7 +14,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use foster::procfs;
 use foster::status::{reap, Wait};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -23,6 +22,7 @@ use nix::unistd::{fork, pipe, read, ForkResult, Pid};
 use orphans::cli::{fail, usage_error};
 use orphans::initbench::bench::monotonic_ns;
 use orphans::process::exit_now;
+use orphans::process::procfs;
 
 /// How to call the subcommands; they are run by the benchmark, not by hand.
 const USAGE: &str = "\

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::elf::{self, EM_AARCH64, EM_X86_64};
 use crate::{man, sums};
+use orphans_elf::{self as elf, EM_AARCH64, EM_X86_64};
 
 pub struct Options {
     /// Build the image `foster:VERSION` too.

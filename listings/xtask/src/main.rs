@@ -4,7 +4,6 @@
 //! nothing but cargo and run the same on every machine.
 
 mod dist;
-mod elf;
 mod man;
 mod sums;
 
