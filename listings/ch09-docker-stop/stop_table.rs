@@ -58,6 +58,7 @@ fn main() {
             ])
         );
     }
+    let mut stopped: Vec<(&CommandRow, Outcome)> = Vec::new();
     for row in rows {
         let command: Vec<OsString> = row.words.iter().map(OsString::from).collect();
         let image = docker.image.as_ref().filter(|_| row.in_docker());
@@ -73,6 +74,11 @@ fn main() {
         };
         let outcome = outcome.unwrap_or_else(|e| fail("stop-table", 1, &format!("{row}: {e}")));
         println!("{}", table_row(row, &outcome, options.grace));
+        stopped.push((row, outcome));
+    }
+    let compared = docker_against_namespace(&stopped);
+    if !compared.is_empty() {
+        println!("\n{}", compared.join(" "));
     }
     if let Some(note) = docker.note() {
         println!("\n{note}");
@@ -98,6 +104,44 @@ fn table_row(row: &CommandRow, outcome: &Outcome, grace: Duration) -> String {
         // PID 1 of a namespace stopped from outside: only SIGKILL kills it.
         describe_status(outcome.status, Killable::OnlyBySigkill),
     ])
+}
+
+/// For each `docker` row whose command also ran in a namespace of our own,
+/// one sentence comparing the two stops: what Docker adds.
+fn docker_against_namespace(stopped: &[(&CommandRow, Outcome)]) -> Vec<String> {
+    let names = |outcome: &Outcome| -> Vec<String> {
+        outcome
+            .heard_sigterm
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
+    };
+    let mut sentences = Vec::new();
+    for (row, docker) in stopped.iter().filter(|(row, _)| row.in_docker()) {
+        let Some((_, own)) = stopped
+            .iter()
+            .find(|(other, _)| !other.in_docker() && other.words == row.words)
+        else {
+            continue;
+        };
+        let more = docker.took.as_secs_f64() - own.took.as_secs_f64();
+        let same = if names(docker) == names(own) && docker.status == own.status {
+            "the same processes noted SIGTERM, and PID 1 ended with the same status"
+        } else {
+            "but who noted SIGTERM, or PID 1's status, differs"
+        };
+        let when = if more >= 0.0 {
+            format!("{more:.2} s later")
+        } else {
+            format!("{:.2} s sooner", -more)
+        };
+        sentences.push(format!(
+            "Under Docker, `{}` was gone {when} than in a namespace of our own (the \
+             `docker` command's and the engine's part); {same}.",
+            row.command_line()
+        ));
+    }
+    sentences
 }
 
 fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {

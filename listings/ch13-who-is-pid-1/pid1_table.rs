@@ -227,7 +227,11 @@ fn docker_table(options: &Options) -> Result<(), NotShown> {
     Ok(())
 }
 
-/// Chapter 9's table: a trap for SIGTERM, and a command busy for 3 s.
+/// How long `app` stays busy in chapter 9's table, in seconds.
+const TRAP_LIFETIME: u32 = 3;
+
+/// Chapter 9's table: a trap for SIGTERM, and a command busy for
+/// [`TRAP_LIFETIME`]; then the verdict, from the rows.
 fn traps_table(options: &Options) -> Result<(), NotShown> {
     let header = table::header(&[
         "script (PID 1)",
@@ -235,19 +239,56 @@ fn traps_table(options: &Options) -> Result<(), NotShown> {
         "gone after SIGTERM",
         "PID 1's exit status",
     ]);
+    // (the command in the foreground?, seconds from SIGTERM to the end)
+    let mut stops: Vec<(bool, f64)> = Vec::new();
     with_host_shells(&header, |place, shell| {
-        for pattern in &PATTERNS[4..6] {
-            let outcome = run(place, shell, pattern.start, &app_args(0, 3), options)?;
+        for (foreground, pattern) in [(true, &PATTERNS[4]), (false, &PATTERNS[5])] {
+            let outcome = run(
+                place,
+                shell,
+                pattern.start,
+                &app_args(0, TRAP_LIFETIME),
+                options,
+            )?;
             println!(
                 "| {} | {} | {} | {} |",
                 pattern.label,
                 shell.name,
-                took(&outcome, options.grace),
+                outcome.took_cell(options.grace),
                 outcome.status
             );
+            stops.push((foreground, outcome.took.as_secs_f64()));
         }
         Ok(())
-    })
+    })?;
+    if !stops.is_empty() {
+        println!("\n{}", traps_verdict(&stops));
+    }
+    Ok(())
+}
+
+/// What the trap table's rows say: the slowest and the fastest stop of
+/// each way of writing the script. `stops` holds both ways (each host
+/// shell runs both).
+fn traps_verdict(stops: &[(bool, f64)]) -> String {
+    let range = |foreground: bool| {
+        let times = stops.iter().filter(|s| s.0 == foreground).map(|s| s.1);
+        let low = times.clone().fold(f64::INFINITY, f64::min);
+        let high = times.fold(0.0, f64::max);
+        (low, high)
+    };
+    let ((fg_low, fg_high), (bg_low, bg_high)) = (range(true), range(false));
+    let busy = f64::from(TRAP_LIFETIME);
+    let waited = if fg_low > busy / 2.0 {
+        "each shell ran its trap only once `app` had finished"
+    } else {
+        "some shell ran its trap before `app` had finished"
+    };
+    format!(
+        "With the command in the foreground, PID 1 was gone {fg_low:.2} to {fg_high:.2} s after \
+         SIGTERM ({waited}; `app` stays busy for {busy} s); with `&` and `wait`, \
+         {bg_low:.2} to {bg_high:.2} s after it."
+    )
 }
 
 /// The columns of chapter 13's tables.
@@ -294,19 +335,9 @@ fn measure(
         pattern.label,
         outcome.running.first().map_or("?", String::as_str),
         if heard { "yes" } else { "no" },
-        took(&outcome, options.grace),
+        outcome.took_cell(options.grace),
         outcome.status
     ))
-}
-
-/// How long the stop took, and whether it needed SIGKILL.
-fn took(outcome: &Outcome, grace: Duration) -> String {
-    let seconds = outcome.took.as_secs_f64();
-    if outcome.killed {
-        format!("{seconds:.2} s, SIGKILL after {} s", grace.as_secs_f64())
-    } else {
-        format!("{seconds:.2} s")
-    }
 }
 
 // ANCHOR: run

@@ -278,6 +278,14 @@ impl<'e> Container<'e> {
         self.engine.run(&args)
     }
 
+    /// Starts `command` in the running container and returns once it runs
+    /// there (`exec -d`), without waiting for it to end.
+    pub fn exec_detached(&self, command: &[&str]) -> Result<(), Error> {
+        let mut args = vec!["exec", "-d", &self.name];
+        args.extend(command);
+        self.engine.run(&args).map(drop)
+    }
+
     /// The files added (`A PATH`), changed (`C`) and deleted (`D`) in the
     /// container's file system, one a line (`diff`), running or stopped.
     pub fn diff(&self) -> Result<String, Error> {
