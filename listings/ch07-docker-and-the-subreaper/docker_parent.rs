@@ -106,7 +106,20 @@ const EXEC: [&str; 3] = ["/bin/busybox", "sleep", "29"];
 /// The host PID of the process running [`EXEC`] in the container whose
 /// PID 1 is `pid1`: found by its command line, and by its PID namespace
 /// where `/proc/PID/ns/pid` may be read (it needs the right to trace).
+/// `docker exec -d` may return before runc's helper has become the command
+/// (execve), so this looks again for up to two seconds.
 fn exec_command_of(pid1: i32) -> Option<i32> {
+    for _ in 0..200 {
+        if let Some(pid) = running_exec_command(pid1) {
+            return Some(pid);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    None
+}
+
+/// [`exec_command_of`]'s one look through `/proc`.
+fn running_exec_command(pid1: i32) -> Option<i32> {
     let namespace = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
     let wanted = namespace(pid1);
     let runs_exec = |pid: i32| {

@@ -196,17 +196,22 @@ struct Verdicts {
 impl Verdicts {
     /// Notes row `label`'s `report`; `limit` is its `--pids-limit`, if any.
     fn add(&mut self, label: &str, report: &Value, limit: Option<u32>) {
-        // "none: `orphan-maker` itself" reads "`orphan-maker` itself" here.
+        // A row's label in a sentence: "`orphan-maker` itself as PID 1",
+        // "`naive-init` as PID 1, under Docker with `--pids-limit 20`".
         let label = label.strip_prefix("none: ").unwrap_or(label);
+        let label = match label.split_once(", under ") {
+            Some((who, place)) => format!("{who} as PID 1, under {place}"),
+            None => format!("{label} as PID 1"),
+        };
         let zombies = report["zombies"].as_array().map_or(0, Vec::len);
         let orphans = report["orphans"].as_array().map_or(0, Vec::len);
         if orphans > 0 && zombies == orphans {
-            self.all_stayed.push(label.to_string());
+            self.all_stayed.push(label.clone());
         } else if zombies == 0 {
-            self.none_stayed.push(label.to_string());
+            self.none_stayed.push(label.clone());
         } else {
             self.others.push(format!(
-                "With {label} as PID 1, {zombies} of {orphans} orphans stayed zombies."
+                "With {label}, {zombies} of {orphans} orphans stayed zombies."
             ));
         }
         if let (Some(failure), Some(limit)) = (report["fork_failure"].as_str(), limit) {
@@ -225,14 +230,14 @@ impl Verdicts {
         let mut lines = Vec::new();
         if !self.all_stayed.is_empty() {
             lines.push(format!(
-                "Every orphan that exited stayed a zombie with {} as PID 1.",
+                "Every orphan that exited stayed a zombie with {}.",
                 self.all_stayed.join(" and with ")
             ));
         }
         if !self.none_stayed.is_empty() {
             lines.push(format!(
-                "None stayed with {} as PID 1.",
-                self.none_stayed.join(" or ")
+                "None stayed with {}.",
+                self.none_stayed.join(" or with ")
             ));
         }
         lines.extend(self.others.iter().cloned());

@@ -89,7 +89,7 @@ fn main() {
         Table::Foster => foster_table(&options),
         Table::Sigchld => sigchld_table(&options),
         Table::Docker => docker_table(options.grace),
-        Table::Probes(count) => probes::table(count, rows::PROBE_SH),
+        Table::Probes(count) => probes_table(count),
     };
     orphans::missing::finish("runtime-table", "This table", shown);
 }
@@ -259,6 +259,25 @@ fn orphans_table_header(headings: &[&str]) -> String {
 fn table_row<T: AsRef<str>>(cells: &[T]) -> String {
     let cells: Vec<&str> = cells.iter().map(AsRef::as_ref).collect();
     format!("| {} |", cells.join(" | "))
+}
+
+/// Kubernetes' exec probes: `count` of them in each case.
+fn probes_table(count: u32) -> Result<(), NotShown> {
+    let found = probes::measure(count, rows::PROBE_SH)?;
+    let zombies = format!("zombies after {count} probes");
+    println!(
+        "{}",
+        orphans_table_header(&["container's PID 1", "each probe runs", &zombies])
+    );
+    for case in found {
+        let cells = [
+            format!("`{}`", case.pid1),
+            format!("`{}`", case.probe),
+            case.zombies.to_string(),
+        ];
+        println!("{}", table_row(&cells));
+    }
+    Ok(())
 }
 
 /// The headings of a table of commands run as PID 1, the first one
