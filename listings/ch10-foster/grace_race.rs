@@ -8,52 +8,40 @@
 //! markdown table; chapter 10 runs it.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use orphans::docker::{docker, docker_text};
-use orphans::image::image_or_missing;
+use orphans::capability::image_or_missing;
+use orphans::containers::engine::Engine;
+use orphans::process::deadline::poll_until;
 
 /// One row: foster's grace, the command's own shutdown, `docker stop -t`,
 /// and how many times to run it (a tie is a race: run it more than once).
 struct Race {
     grace: u64,
     shutdown: u64,
-    stop_timeout: u64,
+    stop_timeout: u32,
     rounds: u32,
 }
 
-const RACES: [Race; 5] = [
-    Race {
-        grace: 2,
-        shutdown: 0,
-        stop_timeout: 1,
-        rounds: 1,
-    },
-    Race {
-        grace: 2,
-        shutdown: 0,
-        stop_timeout: 2,
-        rounds: 3,
-    },
-    Race {
-        grace: 2,
-        shutdown: 0,
-        stop_timeout: 3,
-        rounds: 1,
-    },
-    Race {
-        grace: 2,
-        shutdown: 6,
-        stop_timeout: 10,
-        rounds: 1,
-    },
-    Race {
-        grace: 5,
-        shutdown: 6,
-        stop_timeout: 10,
-        rounds: 1,
-    },
-];
+/// The rows: foster's default grace (taken from foster itself) against
+/// short `docker stop` timeouts, then a command that needs long to shut
+/// down, with the default grace and a longer one.
+fn races() -> [Race; 5] {
+    let default = foster::options::Grace::DEFAULT.duration().as_secs();
+    let race = |grace, shutdown, stop_timeout, rounds| Race {
+        grace,
+        shutdown,
+        stop_timeout,
+        rounds,
+    };
+    [
+        race(default, 0, 1, 1),
+        race(default, 0, 2, 3),
+        race(default, 0, 3, 1),
+        race(default, 6, 10, 1),
+        race(5, 6, 10, 1),
+    ]
+}
 
 /// The command: on SIGTERM it takes `$1` seconds, then exits 0; before,
 /// it starts a process that ignores SIGTERM. Each writes a file in /out
@@ -71,14 +59,49 @@ fn main() {
     };
     println!("| foster's grace | the command's own shutdown | `docker stop -t` | `docker stop` took | exit status | who ended it |");
     println!("|---:|---:|---:|---:|---|---|");
-    for race in &RACES {
-        println!("{}", row(race, &image));
+    let mut winners = Vec::new();
+    let races = races();
+    for race in &races {
+        let (text, statuses) = row(race, &image);
+        println!("{text}");
+        winners.push(statuses);
+    }
+    if let [.., (long_race, long), (short_race, short)] = &races
+        .iter()
+        .zip(&winners)
+        .filter(|(race, _)| race.shutdown > 0)
+        .collect::<Vec<_>>()[..]
+    {
+        println!("\n{}", verdict(long_race, long, short_race, short));
     }
 }
 
+/// The sentence under the table, from its last two rows: the same slow
+/// command and `docker stop` timeout, with two graces.
+fn verdict(first: &Race, first_ended: &[String], second: &Race, second_ended: &[String]) -> String {
+    let ended = |statuses: &[String]| match statuses {
+        [status] if status == "0" => "foster's clean exit, status 0".to_string(),
+        [status] if status == "137" => "Docker's SIGKILL, status 137".to_string(),
+        _ => format!("statuses {}", statuses.join(" and ")),
+    };
+    format!(
+        "With a command that needs {} s to shut down and `docker stop -t {}`, \
+         a grace of {} s ended in {}, and a grace of {} s in {}: the command's \
+         shutdown and foster's grace come one after the other, and both must fit \
+         in Docker's timeout.",
+        first.shutdown,
+        first.stop_timeout,
+        first.grace,
+        ended(first_ended),
+        second.grace,
+        ended(second_ended)
+    )
+}
+
 /// Runs `race` its number of rounds and formats its row: the stop times,
-/// and the exit statuses with how often each came.
-fn row(race: &Race, image: &str) -> String {
+/// and the exit statuses with how often each came; also returns those
+/// statuses.
+fn row(race: &Race, image: &str) -> (String, Vec<String>) {
     let mut times = Vec::new();
     let mut statuses: Vec<(String, u32)> = Vec::new();
     for round in 0..race.rounds {
@@ -90,7 +113,7 @@ fn row(race: &Race, image: &str) -> String {
                     None => statuses.push((status, 1)),
                 }
             }
-            Err(e) => times.push(format!("failed: {}", orphans::capability::one_line(&e))),
+            Err(e) => times.push(format!("failed: {}", orphans::missing::one_line(&e))),
         }
     }
     let of = |count: u32| {
@@ -115,7 +138,7 @@ fn row(race: &Race, image: &str) -> String {
             format!("{name}{}", of(*n))
         })
         .collect();
-    format!(
+    let text = format!(
         "| {} s | {} s | {} | {} | {} | {} |",
         race.grace,
         race.shutdown,
@@ -123,71 +146,59 @@ fn row(race: &Race, image: &str) -> String {
         times.join(", "),
         exit.join(", "),
         who.join(", ")
+    );
+    (
+        text,
+        statuses.into_iter().map(|(status, _)| status).collect(),
     )
 }
 
 /// One container: started, stopped with `docker stop -t N`, removed.
 /// Returns how long `docker stop` took and the container's exit status.
 fn run(race: &Race, image: &str, round: u32) -> Result<(Duration, String), String> {
-    let name = format!("orphans-grace-race-{}-{round}", std::process::id());
-    let out = std::env::temp_dir().join(&name);
+    let out =
+        std::env::temp_dir().join(format!("orphans-grace-race-{}-{round}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| format!("mkdir: {e}"))?;
-    let result = start_and_stop(race, image, &name, &out);
-    let _ = docker(&["rm", "-f", &name]);
+    let result = start_and_stop(race, image, &out);
     let _ = std::fs::remove_dir_all(&out);
     result
 }
 
-fn start_and_stop(
-    race: &Race,
-    image: &str,
-    name: &str,
-    out: &Path,
-) -> Result<(Duration, String), String> {
-    let volume = format!("{}:/out", out.display());
-    let grace = format!("{}s", race.grace);
-    let shutdown = race.shutdown.to_string();
-    docker_text(&[
-        "run",
-        "-d",
-        "--network",
-        "none",
-        "--name",
-        name,
-        "-v",
-        &volume,
-        "--entrypoint",
-        "/bin/foster",
-        image,
-        "--grace",
-        &grace,
-        "--",
-        "/bin/busybox",
-        "sh",
-        "-c",
-        COMMAND,
-        "command",
-        &shutdown,
-    ])?;
+fn start_and_stop(race: &Race, image: &str, out: &Path) -> Result<(Duration, String), String> {
+    let options = [
+        "-v".to_string(),
+        format!("{}:/out", out.display()),
+        "--entrypoint".into(),
+        "/bin/foster".into(),
+    ];
+    let command = [
+        "--grace".to_string(),
+        format!("{}s", race.grace),
+        "--".into(),
+        "/bin/busybox".into(),
+        "sh".into(),
+        "-c".into(),
+        COMMAND.into(),
+        "command".into(),
+        race.shutdown.to_string(),
+    ];
+    let docker = Engine::docker();
+    // Removed when dropped, at the end of the round.
+    let container = docker.create(&options, image, &command)?;
+    container.start()?;
     for file in ["command", "leftover"] {
         wait_for(&out.join(file))?;
     }
-    let timeout = race.stop_timeout.to_string();
-    let started = Instant::now();
-    docker_text(&["stop", "-t", &timeout, name])?;
-    let took = started.elapsed();
-    let status = docker_text(&["inspect", "--format", "{{.State.ExitCode}}", name])?;
-    Ok((took, status))
+    let took = container.stop(race.stop_timeout)?;
+    let status = container.exit_code()?;
+    Ok((took, status.to_string()))
 }
 
 /// Waits (20 s at most) for `path` to exist.
 fn wait_for(path: &Path) -> Result<(), String> {
-    for _ in 0..2000 {
-        if path.exists() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Err(format!("the container never wrote {}", path.display()))
+    poll_until(Duration::from_secs(20), Duration::from_millis(10), || {
+        path.exists().then_some(())
+    })
+    .ok_or_else(|| format!("the container never wrote {}", path.display()))
 }

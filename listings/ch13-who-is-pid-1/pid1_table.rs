@@ -5,18 +5,18 @@
 //! Every row starts `app` (this chapter's application: it leaves orphans,
 //! then waits for SIGTERM) the way an image would, as PID 1 of a new PID
 //! namespace or of a Docker container, and stops it the way `docker stop`
-//! does (`orphans::stop`, chapter 9).
+//! does (`orphans::namespace::stop`, chapter 9).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use orphans::bounds;
-use orphans::capability::{self, NotShown};
-use orphans::cli::{self, Request};
-use orphans::image::image_or_missing;
-use orphans::spawn::sibling;
-use orphans::stop::{docker_stop, stop, Outcome, Plan};
+use orphans::cache::hash_hex;
+use orphans::capability::{self, image_or_missing};
+use orphans::cli::{self, bounds, Request};
+use orphans::missing::NotShown;
+use orphans::namespace::stop::{docker_stop, stop, Outcome, Plan};
+use orphans::process::spawn::sibling;
 
 const USAGE: &str = "\
 usage: pid1-table [--docker | --traps] [--grace SECONDS]
@@ -157,7 +157,7 @@ fn main() {
         Table::Docker => docker_table(&options),
         Table::Traps => traps_table(&options),
     };
-    capability::finish("pid1-table", "This table", shown);
+    orphans::missing::finish("pid1-table", "This table", shown);
 }
 
 /// Where a row runs: a PID namespace made by the book's `container`, or a
@@ -167,8 +167,10 @@ enum Place<'a> {
     Docker { image: &'a str },
 }
 
-/// Chapter 13's table without Docker.
+/// Chapter 13's table without Docker, and a sentence on this machine's
+/// dash.
 fn namespace_table(options: &Options) -> Result<(), NotShown> {
+    let mut dash_pid1 = None;
     with_host_shells(HEADER, |place, shell| {
         for pattern in &PATTERNS {
             // The exec form has no shell: one row is enough.
@@ -176,10 +178,36 @@ fn namespace_table(options: &Options) -> Result<(), NotShown> {
                 continue;
             }
             let row = measure(place, shell, pattern, &app_args(ORPHANS, 30), options)?;
-            println!("{row}");
+            println!("{}", row.text);
+            if shell.name == "dash" && matches!(pattern.start, Start::ShellForm) {
+                dash_pid1 = Some(row.pid1);
+            }
         }
         Ok(())
-    })
+    })?;
+    if let Some(pid1) = dash_pid1 {
+        println!(
+            "
+{}",
+            dash_verdict(&pid1)
+        );
+    }
+    Ok(())
+}
+
+/// What the shell form's row says about this machine's dash: whether
+/// `dash -c` ran its last command in a child (Debian's and Ubuntu's patch)
+/// or replaced itself with it (upstream dash).
+fn dash_verdict(pid1: &str) -> String {
+    match pid1 {
+        "dash" => "This machine's dash forks for the last command of `sh -c` and stays \
+                   PID 1: it is a dash patched as Debian and Ubuntu patch theirs."
+            .into(),
+        "app" => "This machine's dash replaces itself with the last command of `sh -c`, \
+                  as upstream dash does: `app` is PID 1."
+            .into(),
+        other => format!("Under this machine's dash, PID 1 of the shell form is `{other}`."),
+    }
 }
 
 /// Prints `header`, then the rows that `rows` prints for each of the
@@ -221,7 +249,7 @@ fn docker_table(options: &Options) -> Result<(), NotShown> {
             &app_args(ORPHANS, 30),
             options,
         )?;
-        println!("{row}");
+        println!("{}", row.text);
     }
     Ok(())
 }
@@ -305,6 +333,12 @@ fn app_args(orphans: u32, lifetime: u32) -> Vec<String> {
     ]
 }
 
+/// A row of the table, and the name of the PID 1 it found.
+struct Row {
+    text: String,
+    pid1: String,
+}
+
 /// Runs one row and formats it.
 fn measure(
     place: &Place,
@@ -312,7 +346,7 @@ fn measure(
     pattern: &Pattern,
     app: &[String],
     options: &Options,
-) -> Result<String, String> {
+) -> Result<Row, String> {
     let outcome = run(place, shell, pattern.start, app, options)?;
     // Every orphan has exited before `app` says it is ready, so any process
     // still named `orphan` is a zombie nobody reaped.
@@ -322,14 +356,18 @@ fn measure(
         _ => shell.name,
     };
     let heard = outcome.heard_sigterm.iter().any(|(name, _)| name == "app");
-    Ok(format!(
-        "| {} | {shell_name} | `{}` | {zombies} of {ORPHANS} | {} | {} | {} |",
+    let pid1 = outcome.running.first().map_or("?", String::as_str);
+    let text = format!(
+        "| {} | {shell_name} | `{pid1}` | {zombies} of {ORPHANS} | {} | {} | {} |",
         pattern.label,
-        outcome.running.first().map_or("?", String::as_str),
         if heard { "yes" } else { "no" },
         outcome.took_cell(options.grace),
         outcome.status
-    ))
+    );
+    Ok(Row {
+        text,
+        pid1: pid1.to_string(),
+    })
 }
 
 // ANCHOR: run
@@ -374,7 +412,7 @@ fn run(
 fn script_words(place: &Place, script: &str) -> Result<Vec<String>, String> {
     match place {
         Place::Namespace { scripts } => {
-            let file = scripts.join(format!("{:016x}.sh", fnv(script)));
+            let file = scripts.join(format!("{}.sh", hash_hex(script.as_bytes())));
             std::fs::write(&file, script)
                 .map_err(|e| format!("writing {}: {e}", file.display()))?;
             Ok(vec![file.display().to_string()])
@@ -389,13 +427,6 @@ fn script_words(place: &Place, script: &str) -> Result<Vec<String>, String> {
     }
 }
 // ANCHOR_END: run
-
-/// A file name for a script: a hash of its text (FNV-1a).
-fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
 
 /// A temporary directory for the scripts, removed when dropped.
 struct Scripts {
@@ -432,7 +463,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
         }
     }
     match options.table {
-        // `docker stop -t` takes whole seconds (orphans::stop rounds).
+        // `docker stop -t` takes whole seconds (orphans::namespace::stop rounds).
         Table::Docker if options.grace < Duration::from_secs(1) => {
             Err("`docker stop` takes whole seconds: use --grace 1 or more".into())
         }
@@ -465,5 +496,12 @@ mod tests {
             let message = refusal(parse, args);
             assert!(message.contains(reason), "{args:?}: {message}");
         }
+    }
+
+    #[test]
+    fn the_dash_verdict_follows_the_row() {
+        assert!(dash_verdict("dash").contains("forks"));
+        assert!(dash_verdict("app").contains("upstream"));
+        assert!(dash_verdict("sh").contains("`sh`"));
     }
 }

@@ -7,12 +7,12 @@
 use std::ffi::{OsStr, OsString};
 use std::time::{Duration, Instant};
 
-use orphans::capability::{self, Missing};
-use orphans::census::{self, Process};
+use orphans::capability::{self, image_or_missing, podman_ready, Missing};
 use orphans::cli::{self, Request};
-use orphans::engine::{unique_name, Container, Engine};
-use orphans::image::image_or_missing;
-use orphans::podman::{self, Pod};
+use orphans::containers::engine::{self, Container, Engine, Kind};
+use orphans::containers::podman::Pod;
+use orphans::namespace::census::{self, Process};
+use orphans::process::{describe_status, Killable};
 
 const USAGE: &str = "\
 usage: pod-table [--engine docker|podman] orphans|stop ROW...
@@ -38,7 +38,7 @@ container's first process is, who adopted the orphans, how many zombies
 there are, and who adopted the orphan of `exec`.
 
 stop: the workload starts a helper in a session of its own, which needs
-2 s to clean up after SIGTERM, then becomes `sleep 1000`; the app
+1.5 s to clean up after SIGTERM, then becomes `sleep 1000`; the app
 container is stopped with `stop -t TIMEOUT`. The table says how long that
 took, the exit status, and whether the helper got SIGTERM and finished.
 
@@ -63,9 +63,10 @@ exec sleep 1000";
 const EXEC_ORPHAN: &str = "(sleep 998 >/dev/null 2>&1 &)";
 
 /// The `stop` workload: a helper in a session of its own (like a daemon
-/// a script started) that needs two seconds to clean up after SIGTERM.
+/// a script started) that needs 1.5 s to clean up after SIGTERM: less
+/// than foster's default grace, more than a `stop -t 1` or a `--grace 1s`.
 /// busybox sh runs a trap once the foreground `sleep 0.05` is over.
-const STOP: &str = "setsid sh -c 'trap \"echo helper: SIGTERM; sleep 2; \
+const STOP: &str = "setsid sh -c 'trap \"echo helper: SIGTERM; sleep 1.5; \
 echo helper: cleaned up; exit 0\" TERM; echo helper: ready; \
 while :; do sleep 0.05; done' &
 echo ready
@@ -117,7 +118,7 @@ enum Experiment {
 
 #[derive(Debug, PartialEq)]
 struct Options {
-    engine: &'static str,
+    engine: Kind,
     experiment: Experiment,
     rows: Vec<Row>,
 }
@@ -145,17 +146,27 @@ fn main() {
         .partition(|row| tini.is_ok() || !needs_tini(row));
     if !runnable.is_empty() {
         print_table(&setup, options.experiment, &runnable);
+        if options.experiment == Experiment::Stop {
+            println!("\n{}", default_grace_sentence());
+        }
     }
     if let (false, Err(missing)) = (skipped.is_empty(), tini) {
         println!("\n{}", missing.line("The rows with tini"));
     }
 }
 
+/// foster's default grace, from foster's own code rather than typed here,
+/// for the rows whose foster has no `--grace`.
+fn default_grace_sentence() -> String {
+    let grace = foster::options::Grace::DEFAULT.duration().as_secs_f64();
+    format!("foster's default grace, in the rows without `--grace`, is {grace} s.")
+}
+
 /// The engine and the project's image in it, or the one line that says
 /// why this machine cannot make the table.
-fn set_up(engine: &str) -> Result<Setup, Missing> {
-    if engine == "podman" {
-        let ready = podman::ready()?;
+fn set_up(engine: Kind) -> Result<Setup, Missing> {
+    if engine == Kind::Podman {
+        let ready = podman_ready()?;
         return Ok(Setup {
             engine: ready.engine,
             image: ready.image,
@@ -175,14 +186,14 @@ fn set_up(engine: &str) -> Result<Setup, Missing> {
 }
 
 fn print_table(setup: &Setup, experiment: Experiment, rows: &[&Row]) {
-    let program = setup.engine.program;
+    let program = setup.engine.program();
     match experiment {
         Experiment::Orphans => {
-            println!("| pod's first container | app container runs | PID 1 | app's first process | orphans adopted by | zombies | orphan of `{program} exec` adopted by |");
-            println!("|---|---|---|---|---|---|---|");
+            println!("| first container | app container runs | PID 1 | its first process | orphans went to | `{program} exec`'s orphan went to |");
+            println!("|---|---|---|---|---|---|");
         }
         Experiment::Stop => {
-            println!("| pod's first container | app container runs | `{program} stop -t` | took | exit status | helper got SIGTERM | helper cleaned up |");
+            println!("| first container | app container runs | `stop -t` | took | exit status | helper got SIGTERM | helper cleaned up |");
             println!("|---|---|---|---|---|---|---|");
         }
     }
@@ -192,7 +203,11 @@ fn print_table(setup: &Setup, experiment: Experiment, rows: &[&Row]) {
             Experiment::Orphans => orphans_row(setup, row).map(|o| o.cells()),
             Experiment::Stop => stop_row(setup, row).map(|s| s.cells(row.timeout)),
         };
-        let cells = cells.unwrap_or_else(|e| e.cells());
+        let figures = match experiment {
+            Experiment::Orphans => 4,
+            Experiment::Stop => 5,
+        };
+        let cells = cells.unwrap_or_else(|e| e.cells(figures));
         println!(
             "| {} | {} | {cells} |",
             pod_label(&row.pod),
@@ -220,11 +235,17 @@ impl From<String> for RowError {
     }
 }
 
+impl From<engine::Error> for RowError {
+    fn from(e: engine::Error) -> RowError {
+        RowError::Failed(e.to_string())
+    }
+}
+
 impl RowError {
-    /// One cell with the reason, then empty cells to fill the row (both
-    /// tables have five columns of figures).
-    fn cells(&self) -> String {
-        let empty = " | | | |";
+    /// One cell with the reason, then empty cells to fill the row's
+    /// `figures` columns.
+    fn cells(&self, figures: usize) -> String {
+        let empty = " |".repeat(figures.saturating_sub(1));
         match self {
             RowError::Refused(why) => format!("*refused:* {why}{empty}"),
             RowError::Failed(why) => format!("*failed:* {why}{empty}"),
@@ -269,7 +290,11 @@ fn start<'e>(
     let app = setup
         .engine
         .create(&options, &setup.image, &command)
-        .map_err(|e| RowError::Refused(e.split("Error: ").last().unwrap_or(&e).into()))?;
+        .map_err(|e| match e {
+            // The engine's own words for what it would not create.
+            engine::Error::Failed { said, .. } => RowError::Refused(said),
+            other => RowError::Failed(other.to_string()),
+        })?;
     if needs_tini(row) {
         app.copy_in(TINI_STATIC, "/bin/tini")?;
     }
@@ -288,8 +313,8 @@ fn start_pod<'e>(setup: &'e Setup, pod: &PodKind) -> Result<(PodGuard<'e>, Vec<S
             let join = vec!["--pid".into(), format!("container:{}", first.name)];
             Ok((PodGuard::Container(first), join))
         }
-        PodKind::Infra if setup.engine.program == "podman" => {
-            let pod = Pod::create(&unique_name("podman-pod"))?;
+        PodKind::Infra if setup.engine.kind == Kind::Podman => {
+            let pod = Pod::create()?;
             let join = vec!["--pod".into(), pod.name.clone()];
             Ok((PodGuard::Podman(pod), join))
         }
@@ -316,10 +341,10 @@ fn orphans_row(setup: &Setup, row: &Row) -> Result<Orphans, RowError> {
     // The five orphans exit 0.2 s after they start; give their adopter
     // time to reap them, if it reaps.
     std::thread::sleep(Duration::from_secs(1));
-    let before = app.census()?;
+    let before = census::of_container(&app)?;
     app.exec(&["/bin/sh", "-c", EXEC_ORPHAN])?;
     std::thread::sleep(Duration::from_millis(300));
-    let after = app.census()?;
+    let after = census::of_container(&app)?;
     let first = first_process(&before, row.pod == PodKind::Alone);
     Ok(Orphans {
         pid1: program_and_options(census::by_pid(&before, 1)),
@@ -381,16 +406,22 @@ fn parent_of(processes: &[Process], args: &str) -> String {
 }
 
 impl Orphans {
+    /// The four figures of a row; whether the orphans were reaped goes
+    /// with who adopted them, to keep the table narrow.
     fn cells(&self) -> String {
-        let zombies = match self.zombies.first() {
-            None => "0".to_string(),
+        let fate = match self.zombies.first() {
+            None => "reaped".to_string(),
             Some(parent) if self.zombies.iter().all(|p| p == parent) => {
-                format!("{}, children of {parent}", self.zombies.len())
+                format!("{} zombies of {parent}", self.zombies.len())
             }
-            Some(_) => format!("{} ({})", self.zombies.len(), self.zombies.join(", ")),
+            Some(_) => format!(
+                "{} zombies ({})",
+                self.zombies.len(),
+                self.zombies.join(", ")
+            ),
         };
         format!(
-            "{} | {} | {} | {zombies} | {}",
+            "{} | {} | {}: {fate} | {}",
             self.pid1, self.first, self.adopter, self.exec_adopter
         )
     }
@@ -430,21 +461,10 @@ impl Stopped {
         format!(
             "`-t {timeout}` | {:.1} s | {} | {} | {}",
             self.took.as_secs_f64(),
-            describe_status(self.status),
+            describe_status(self.status, Killable::ByAnySignal),
             yes_no(self.helper_got_sigterm),
             yes_no(self.helper_cleaned_up)
         )
-    }
-}
-
-/// 137 → "137 (SIGKILL)", 143 → "143 (SIGTERM)": 128 + N for signal N.
-fn describe_status(status: i32) -> String {
-    match status
-        .checked_sub(128)
-        .map(nix::sys::signal::Signal::try_from)
-    {
-        Some(Ok(signal)) => format!("{status} ({})", signal.as_str()),
-        _ => status.to_string(),
     }
 }
 
@@ -456,7 +476,7 @@ fn pod_label(pod: &PodKind) -> String {
     match pod {
         PodKind::Alone => "none (own PID namespace)".into(),
         PodKind::Ours(command) => format!("`{}`", command.join(" ")),
-        PodKind::Infra => "Podman's infra container".into(),
+        PodKind::Infra => "Podman's infra".into(),
     }
 }
 
@@ -465,7 +485,7 @@ fn app_label(app: &AppKind) -> String {
         AppKind::Direct => "the workload, no init".into(),
         AppKind::EngineInit => "`--init`".into(),
         AppKind::InitPathFoster => "`--init --init-path` foster".into(),
-        AppKind::Init(words) => format!("`{}` as the entrypoint", words.join(" ")),
+        AppKind::Init(words) => format!("`{}` as entrypoint", words.join(" ")),
     }
 }
 
@@ -473,14 +493,14 @@ fn app_label(app: &AppKind) -> String {
 /// experiment is taken as rows, whatever it looks like.
 fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
-    let mut engine = "docker";
+    let mut engine = Kind::Docker;
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(cli::error)? {
         match arg {
             Long("engine") => {
                 engine = match cli::text(parser.value())?.as_str() {
-                    "docker" => "docker",
-                    "podman" => "podman",
+                    "docker" => Kind::Docker,
+                    "podman" => Kind::Podman,
                     _ => return Err("--engine takes docker or podman".into()),
                 }
             }
@@ -621,11 +641,14 @@ mod tests {
     #[test]
     fn options_then_the_experiment_then_its_rows() {
         let o = options(parse, &["orphans", "- | -", "pause | --init"]);
-        assert_eq!((o.engine, o.experiment), ("docker", Experiment::Orphans));
+        assert_eq!(
+            (o.engine, o.experiment),
+            (Kind::Docker, Experiment::Orphans)
+        );
         assert_eq!(o.rows.len(), 2);
         assert_eq!(o.rows[1].app, AppKind::EngineInit);
         let o = options(parse, &["--engine", "podman", "stop", "- | -"]);
-        assert_eq!((o.engine, o.experiment), ("podman", Experiment::Stop));
+        assert_eq!((o.engine, o.experiment), (Kind::Podman, Experiment::Stop));
         help_and_version(parse);
         for (args, reason) in [
             (&[][..], "no experiment given"),
@@ -672,12 +695,5 @@ mod tests {
         );
         assert_eq!(shown("sleep 1000"), "`sleep`");
         assert_eq!(shown(""), "`init`");
-    }
-
-    #[test]
-    fn statuses_show_their_signal() {
-        assert_eq!(describe_status(137), "137 (SIGKILL)");
-        assert_eq!(describe_status(143), "143 (SIGTERM)");
-        assert_eq!(describe_status(3), "3");
     }
 }

@@ -13,12 +13,16 @@ use std::time::{Duration, Instant};
 use nix::fcntl::{open, OFlag};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::stat::Mode;
-use nix::sys::wait::{waitpid, WaitPidFlag};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{write, Pid};
-use orphans::capability::{self, Missing, NotShown};
+use orphans::capability::{self, image_or_missing};
+use orphans::cgroup;
 use orphans::cli::{self, Request};
-use orphans::image::image_or_missing;
-use orphans::spawn::{dying_with_us, path_with_siblings, sibling};
+use orphans::containers::engine::{Engine, PATIENCE};
+use orphans::missing::{Missing, NotShown};
+use orphans::process::deadline::{poll_until, TICK};
+use orphans::process::procfs::children;
+use orphans::process::spawn::{dying_with_us, path_with_siblings, sibling};
 use serde_json::Value;
 
 const USAGE: &str = "\
@@ -48,7 +52,7 @@ fn main() {
         Table::Docker => ("The table of Docker's pids limits", docker_table()),
         Table::Kill => ("The table of cgroup.kill", kill_table()),
     };
-    capability::finish("cgroup-table", experiment, shown);
+    orphans::missing::finish("cgroup-table", experiment, shown);
 }
 
 // ---------------------------------------------------------------------------
@@ -138,20 +142,21 @@ struct Hierarchy {
 /// lists `pids` in `cgroup.subtree_control`, or cgroup v1's pids tree
 /// (/proc/self/mountinfo, proc(5)).
 fn pids_hierarchy() -> Result<Hierarchy, Missing> {
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    for line in mounts.lines() {
-        let Some((fstype, dir, options)) = mount_fields(line) else {
-            continue;
-        };
-        let dir = PathBuf::from(dir);
-        let v2_with_pids = fstype == "cgroup2"
-            && std::fs::read_to_string(dir.join("cgroup.subtree_control"))
+    for mount in cgroup::mounts() {
+        let v2_with_pids = mount.is_cgroup2()
+            && std::fs::read_to_string(mount.point.join("cgroup.subtree_control"))
                 .is_ok_and(|enabled| enabled.split_whitespace().any(|c| c == "pids"));
         if v2_with_pids {
-            return Ok(Hierarchy { dir, version: 2 });
+            return Ok(Hierarchy {
+                dir: mount.point,
+                version: 2,
+            });
         }
-        if fstype == "cgroup" && options.split(',').any(|o| o == "pids") {
-            return Ok(Hierarchy { dir, version: 1 });
+        if mount.is_cgroup1_with("pids") {
+            return Ok(Hierarchy {
+                dir: mount.point,
+                version: 1,
+            });
         }
     }
     Err(Missing::new(
@@ -179,29 +184,14 @@ fn may_make_groups(hierarchy: &Path) -> Result<(), Missing> {
     }
 }
 
-/// Mount type, mount point and super options of one mountinfo line.
-fn mount_fields(line: &str) -> Option<(&str, &str, &str)> {
-    let (before, after) = line.split_once(" - ")?;
-    let dir = before.split_whitespace().nth(4)?;
-    let mut after = after.split_whitespace();
-    let fstype = after.next()?;
-    let options = after.nth(1).unwrap_or("");
-    Some((fstype, dir, options))
-}
-
 /// A cgroup v2 hierarchy: the one mounted, or, on a machine that mounts only
 /// v1, one we mount in a mount namespace of our own. (The v2 tree always
 /// exists in the kernel; mounting it shows it. Our namespace keeps the mount
 /// away from the rest of the machine, and takes it along when we exit.)
 fn v2_hierarchy() -> Result<V2, Missing> {
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    if let Some((_, dir, _)) = mounts
-        .lines()
-        .filter_map(mount_fields)
-        .find(|(fstype, _, _)| *fstype == "cgroup2")
-    {
+    if let Some(mount) = cgroup::mounts().into_iter().find(|m| m.is_cgroup2()) {
         return Ok(V2 {
-            dir: PathBuf::from(dir),
+            dir: mount.point,
             ours: false,
         });
     }
@@ -263,8 +253,9 @@ fn mount_v2_privately() -> Result<V2, String> {
 // --pids
 
 // ANCHOR: pids
-/// `container PID1 orphan-maker -n 40` in a group limited to 20 processes.
-fn pids_row(hierarchy: &Hierarchy, pid1: &str) -> Result<String, String> {
+/// `container PID1 orphan-maker -n 40` in a group limited to 20 processes:
+/// the table's row, and orphan-maker's account of a fork that failed.
+fn pids_row(hierarchy: &Hierarchy, pid1: &str) -> Result<(String, Option<String>), String> {
     let group = Group::new(&hierarchy.dir)?;
     group.set("pids.max", &PIDS_MAX.to_string())?;
     let mut command = Command::new(sibling("container"));
@@ -281,27 +272,45 @@ fn pids_row(hierarchy: &Hierarchy, pid1: &str) -> Result<String, String> {
         format!("orphan-maker's report ({e}): {}", stderr.trim())
     })?;
     let count = |key: &str| report[key].as_array().map_or(0, Vec::len);
-    Ok(format!(
-        "| `{pid1}` | {} | {} | {} | {} | {} | `{}` |",
+    let row = format!(
+        "| `{pid1}` | {} | {} | {} | {} | `{}` |",
         group.read("pids.max"),
         count("orphans"),
         count("zombies"),
-        report["fork_failure"].as_str().unwrap_or("no"),
         group.read("pids.peak"),
         group.read("pids.events").replace('\n', ", "),
-    ))
+    );
+    Ok((row, report["fork_failure"].as_str().map(short_failure)))
 }
 // ANCHOR_END: pids
+
+/// orphan-maker's account of a refused fork ("orphan 17: fork: EAGAIN: Try
+/// again"), shorter: "orphan 17: EAGAIN".
+fn short_failure(failure: &str) -> String {
+    let (which, rest) = failure.split_once(": ").unwrap_or((failure, ""));
+    match rest.split(": ").find(|word| word.starts_with('E')) {
+        Some(errno) => format!("{which}: {errno}"),
+        None => failure.to_string(),
+    }
+}
 
 fn pids_table() -> Result<(), NotShown> {
     capability::namespaces()?;
     let hierarchy = pids_hierarchy()?;
     may_make_groups(&hierarchy.dir)?;
-    println!("| PID 1 | `pids.max` | orphans made | zombies left | a fork failed | `pids.peak` | `pids.events` |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| PID 1 | `pids.max` | orphans made | zombies left | `pids.peak` | `pids.events` |");
+    println!("|---|---|---|---|---|---|");
+    let mut refused = Vec::new();
     for pid1 in ["naive-init", "foster"] {
         eprintln!("cgroup-table: {pid1} orphan-maker -n {ORPHANS} with pids.max {PIDS_MAX}");
-        println!("{}", pids_row(&hierarchy, pid1)?);
+        let (row, failure) = pids_row(&hierarchy, pid1)?;
+        println!("{row}");
+        if let Some(failure) = failure {
+            refused.push(format!("under `{pid1}`, {failure}"));
+        }
+    }
+    if !refused.is_empty() {
+        println!("\nThe fork the limit refused: {}.", refused.join("; "));
     }
     println!(
         "\n*Measured with the pids controller of cgroup v{}.*",
@@ -320,10 +329,9 @@ const READ_PIDS_MAX: &str =
     "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max";
 
 fn docker_row(image: &str, options: &[&str]) -> Result<String, String> {
-    let mut args = vec!["run", "--rm", "--network", "none"];
-    args.extend(options);
+    let mut args = options.to_vec();
     args.extend([image, "/bin/sh", "-c", READ_PIDS_MAX]);
-    let seen = orphans::docker::docker_text(&args)?;
+    let seen = Engine::docker().run_container("pids-max", &args, PATIENCE)?;
     let shown = match options {
         [] => "`docker run IMAGE`".to_string(),
         _ => format!("`docker run {} IMAGE`", options.join(" ")),
@@ -336,10 +344,41 @@ fn docker_table() -> Result<(), NotShown> {
     let image = image_or_missing()?.reference;
     println!("| how the container is started | its `pids.max` |");
     println!("|---|---|");
-    for options in [&[][..], &["--pids-limit", "100"][..]] {
-        println!("{}", docker_row(&image, options)?);
+    let mut unlimited = None;
+    for options in [
+        &[][..],
+        &["--pids-limit", "-1"][..],
+        &["--pids-limit", "100"][..],
+    ] {
+        let row = docker_row(&image, options)?;
+        println!("{row}");
+        if options.is_empty() {
+            unlimited = Some(row.ends_with("| `max` |"));
+        }
     }
+    let info = ["info", "--format", "{{.CgroupDriver}} {{.CgroupVersion}}"];
+    let driver = Engine::docker().run(&info).map_err(String::from)?;
+    println!("\n{}", docker_verdict(&driver, unlimited == Some(true)));
     Ok(())
+}
+
+/// The sentence under the table: which cgroup driver and version this
+/// machine's engine uses (`driver_and_version`, as `docker info` gives
+/// them), and what that made of a container without `--pids-limit`.
+fn docker_verdict(driver_and_version: &str, unlimited: bool) -> String {
+    let (driver, version) = driver_and_version
+        .split_once(' ')
+        .unwrap_or((driver_and_version, "?"));
+    let setup =
+        format!("This machine's Docker uses the `{driver}` cgroup driver on cgroup v{version}");
+    match (driver, unlimited) {
+        (_, true) => format!("{setup}: without `--pids-limit` a container has no pids limit."),
+        ("systemd", false) => format!(
+            "{setup}: even without `--pids-limit`, or with `-1`, a container's scope \
+             gets the limit systemd gives every unit, `DefaultTasksMax`."
+        ),
+        (_, false) => format!("{setup}: without `--pids-limit` a container still has a limit."),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -397,8 +436,8 @@ fn end_group(group: &Group, child: &mut Child, ending: Ending) -> Result<String,
     } else {
         4
     };
-    wait_until(Duration::from_secs(5), || {
-        group.processes().len() >= expected
+    poll_until(Duration::from_secs(5), TICK, || {
+        (group.processes().len() >= expected).then_some(())
     })
     .ok_or("the workload did not start within 5 s")?;
     let before = group.processes().len();
@@ -411,7 +450,9 @@ fn end_group(group: &Group, child: &mut Child, ending: Ending) -> Result<String,
         }
         Ending::CgroupKill => group.set("cgroup.kill", "1")?,
     }
-    let emptied = wait_until(Duration::from_secs(1), || group.processes().is_empty());
+    let emptied = poll_until(Duration::from_secs(1), TICK, || {
+        group.processes().is_empty().then_some(())
+    });
     let left = group.processes().len();
     let empty = match emptied {
         Some(()) => format!("{:.1} ms", started.elapsed().as_secs_f64() * 1000.0),
@@ -430,38 +471,26 @@ fn end_group(group: &Group, child: &mut Child, ending: Ending) -> Result<String,
 
 /// SIGKILL to PID 1 of the namespace that `container` started.
 fn kill_pid1_of(container: &Child) -> Result<(), String> {
-    let pid1 = foster::procfs::children(container.id() as i32)
+    let pid1 = children(container.id() as i32)
         .into_iter()
         .next()
         .ok_or("container has no PID 1")?;
     kill(Pid::from_raw(pid1), Signal::SIGKILL).map_err(|e| format!("kill: {e}"))
 }
 
-/// Polls `done` every millisecond until it holds or `patience` is over.
-fn wait_until(patience: Duration, done: impl Fn() -> bool) -> Option<()> {
-    let deadline = Instant::now() + patience;
-    while Instant::now() < deadline {
-        if done() {
-            return Some(());
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    done().then_some(())
-}
-
 /// Reaps the children that came to us, once they have all died (or after
 /// a second: a row never waits for ever).
 fn reap_adopted() {
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while Instant::now() < deadline {
+    poll_until(Duration::from_secs(1), TICK, || loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(nix::sys::wait::WaitStatus::StillAlive) => {
-                std::thread::sleep(Duration::from_millis(1))
-            }
+            // Some are still alive: look again after a tick.
+            Ok(WaitStatus::StillAlive) => return None,
+            // One reaped: there may be more at once.
             Ok(_) => continue,
-            Err(_) => return, // ECHILD: no child left
+            // ECHILD: no child left.
+            Err(_) => return Some(()),
         }
-    }
+    });
 }
 
 fn kill_table() -> Result<(), NotShown> {
@@ -524,24 +553,18 @@ mod tests {
     use orphans::cli::testing::{help_and_version, options, refusal};
 
     #[test]
-    fn mountinfo_lines_give_type_point_and_options() {
-        let v1 = "35 25 0:30 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids";
-        assert_eq!(
-            mount_fields(v1),
-            Some(("cgroup", "/sys/fs/cgroup/pids", "rw,pids"))
-        );
-        let v2 = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate";
-        assert_eq!(
-            mount_fields(v2),
-            Some(("cgroup2", "/sys/fs/cgroup", "rw,nsdelegate"))
-        );
-        assert_eq!(mount_fields("garbage"), None);
-    }
-
-    #[test]
     fn one_table_is_named() {
         assert_eq!(options(parse, &["--pids"]), Table::Pids);
         assert_eq!(options(parse, &["--docker"]), Table::Docker);
+        assert_eq!(
+            short_failure("orphan 17: fork: EAGAIN: Try again"),
+            "orphan 17: EAGAIN"
+        );
+        assert_eq!(short_failure("something else"), "something else");
+        assert!(
+            docker_verdict("cgroupfs 1", true).contains("`cgroupfs` cgroup driver on cgroup v1")
+        );
+        assert!(docker_verdict("systemd 2", false).contains("DefaultTasksMax"));
         assert_eq!(options(parse, &["--pids", "--kill"]), Table::Kill);
         help_and_version(parse);
         for (args, reason) in [

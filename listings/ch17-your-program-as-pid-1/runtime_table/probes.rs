@@ -6,12 +6,10 @@
 
 use std::time::Duration;
 
-use orphans::capability::NotShown;
-use orphans::census;
-use orphans::engine::{Container, Engine};
-use orphans::image::image_or_missing;
-
-use crate::{orphans_table_header, table_row};
+use orphans::capability::image_or_missing;
+use orphans::containers::engine::{Container, Engine};
+use orphans::missing::NotShown;
+use orphans::namespace::census;
 
 /// Where the probe lives in the container.
 const PROBE: &str = "/probe.sh";
@@ -27,48 +25,42 @@ const CASES: [(&[&str], &[&str]); 3] = [
 /// sleeps 0.1 s) before the zombies are counted.
 const SETTLE: Duration = Duration::from_millis(500);
 
-/// Prints the table of `count` runs of the probe `probe_script` for
-/// each case.
-pub fn table(count: u32, probe_script: &str) -> Result<(), NotShown> {
+/// What one case found: PID 1's command line, what each probe ran, and
+/// the zombies left after all the probes.
+pub struct Found {
+    pub pid1: String,
+    pub probe: String,
+    pub zombies: usize,
+}
+
+/// Runs the probe `probe_script` `count` times in each case.
+pub fn measure(count: u32, probe_script: &str) -> Result<Vec<Found>, NotShown> {
     let image = image_or_missing()?.reference;
     let probe_file = std::env::temp_dir().join(format!("orphans-probe-{}.sh", std::process::id()));
     std::fs::write(&probe_file, probe_script)
         .map_err(|e| format!("writing {}: {e}", probe_file.display()))?;
-    let header = orphans_table_header(&[
-        "container's PID 1",
-        "each probe runs",
-        &format!("zombies after {count} probes"),
-    ]);
-    println!("{header}");
     let docker = Engine::docker();
-    let result = CASES.iter().try_for_each(|(options, probe)| {
-        let row = probe_row(
-            &docker,
-            &image,
-            &probe_file.to_string_lossy(),
-            options,
-            probe,
-            count,
-        )?;
-        println!("{row}");
-        Ok::<(), String>(())
-    });
+    let file = probe_file.to_string_lossy();
+    let found: Result<Vec<Found>, String> = CASES
+        .iter()
+        .map(|(options, probe)| probe_case(&docker, &image, &file, options, probe, count))
+        .collect();
     let _ = std::fs::remove_file(&probe_file);
-    Ok(result?)
+    Ok(found?)
 }
 
 // ANCHOR: probes
 /// Starts a container of `image` running `sleep 999` (with the `docker
 /// run` options `options`), runs `probe` in it `count` times with `docker
 /// exec`, and counts the zombies its namespace then holds.
-fn probe_row(
+fn probe_case(
     docker: &Engine,
     image: &str,
     probe_file: &str,
     options: &[&str],
     probe: &[&str],
     count: u32,
-) -> Result<String, String> {
+) -> Result<Found, String> {
     let options: Vec<String> = options.iter().map(|o| o.to_string()).collect();
     let sleep = ["sleep".to_string(), "999".to_string()];
     // Removed when dropped, also on the error paths.
@@ -82,12 +74,11 @@ fn probe_row(
         }
     }
     std::thread::sleep(SETTLE);
-    let processes = container.census()?;
-    let pid1 = census::by_pid(&processes, 1).map_or("?".into(), |p| p.args.clone());
-    Ok(table_row(&[
-        format!("`{pid1}`"),
-        format!("`{}`", probe.join(" ")),
-        census::zombies(&processes).len().to_string(),
-    ]))
+    let processes = census::of_container(&container)?;
+    Ok(Found {
+        pid1: census::by_pid(&processes, 1).map_or("?".into(), |p| p.args.clone()),
+        probe: probe.join(" "),
+        zombies: census::zombies(&processes).len(),
+    })
 }
 // ANCHOR_END: probes
