@@ -13,7 +13,6 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use foster::procfs::{self, status_field};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::unistd::{fork, pause, pipe, read, ForkResult, Pid};
 use orphans::cli::{fail, usage_error};
@@ -21,6 +20,7 @@ use orphans::initbench::bench::{millis, progress, stop_namespace, wait_with_dead
 use orphans::initbench::plan::{Init, Role};
 use orphans::initbench::stats::{median, Figures};
 use orphans::process::exit_now;
+use orphans::process::procfs::{self, status_field};
 
 /// Processes left behind when the command exits.
 pub const LEFTOVERS: usize = 10_000;

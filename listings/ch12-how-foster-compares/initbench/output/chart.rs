@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use orphans::capability::failed_line;
 use orphans::initbench::plan::Role;
+use orphans::missing::failed_line;
 
 use super::{count_text, Results, COUNTS};
 
