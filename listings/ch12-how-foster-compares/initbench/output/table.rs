@@ -105,16 +105,11 @@ pub const COST_KEYS: [&str; 10] = [
 
 /// The rows measured in time (not memory or size): what the noise of a
 /// shared machine moves.
-pub const TIMED_KEYS: [&str; 8] = [
-    "startup_overhead_ms",
-    "steady_cpu_us_per_orphan",
-    "burst_cpu_us_per_orphan",
-    "forward_median_us",
-    "forward_p99_us",
-    "forward_1cpu_median_us",
-    "forward_1cpu_p99_us",
-    "sigterm_to_exit_ms",
-];
+pub fn timed_keys() -> impl Iterator<Item = &'static str> {
+    COST_KEYS
+        .into_iter()
+        .filter(|key| !matches!(*key, "idle_rss_kib" | "size_bytes"))
+}
 
 impl Results<'_> {
     /// The table: one row per figure that was measured.
@@ -194,8 +189,7 @@ impl Results<'_> {
     /// far apart one binary lands from itself in this run.
     pub(super) fn noise_band(&self) -> Option<Spread> {
         let control = self.named(Role::Control).next()?;
-        let ratios: Vec<f64> = TIMED_KEYS
-            .iter()
+        let ratios: Vec<f64> = timed_keys()
             .filter_map(|key| Some(self.versus(control, key)?.ratio.median))
             .collect();
         Spread::of(&ratios)

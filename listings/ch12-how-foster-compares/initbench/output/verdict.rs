@@ -3,7 +3,7 @@
 
 use orphans::initbench::plan::Role;
 
-use super::table::{same_calls_as_a_floor, TIMED_KEYS};
+use super::table::{same_calls_as_a_floor, timed_keys};
 use super::{count_text, Results, COUNTS};
 
 impl Results<'_> {
@@ -72,9 +72,8 @@ impl Results<'_> {
     /// how far they are from its own (foster-again).
     fn timing_verdict(&self) -> Option<String> {
         let band = self.noise_band()?;
-        let ratios: Vec<(&str, f64)> = TIMED_KEYS
-            .iter()
-            .filter_map(|&key| Some((key, self.versus_best(Role::Peer, key)?.ratio.median)))
+        let ratios: Vec<(&str, f64)> = timed_keys()
+            .filter_map(|key| Some((key, self.versus_best(Role::Peer, key)?.ratio.median)))
             .collect();
         let low = ratios.iter().map(|r| r.1).reduce(f64::min)?;
         let high = ratios.iter().map(|r| r.1).reduce(f64::max)?;
