@@ -13,7 +13,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use orphans::capability::{self, Missing};
-use orphans::engine::{Container, Engine};
+use orphans::containers::engine::{Container, Engine};
+use orphans::missing::failed_line;
 
 /// The host's systemd, and the two programs its halt runs.
 const SYSTEMD: &str = "/lib/systemd/systemd";
@@ -54,14 +55,14 @@ fn main() {
         println!("{}", missing.line(experiment));
         return;
     }
-    let engine = orphans::podman::engine();
+    let engine = orphans::containers::podman::engine();
     let tag = format!("localhost/orphans-systemd:{}", std::process::id());
     let context = std::env::temp_dir().join(format!("orphans-systemd-{}", std::process::id()));
     let shown = build_image(&context, &tag).and_then(|()| table(&engine, &tag));
     let _ = std::fs::remove_dir_all(&context);
     let _ = engine.run(&["rmi", "-f", &tag]);
     if let Err(e) = shown {
-        println!("{}", capability::failed_line(experiment, &e));
+        println!("{}", failed_line(experiment, &e));
     }
 }
 
@@ -215,7 +216,7 @@ fn build_image(context: &Path, tag: &str) -> Result<(), String> {
         &context.join("etc"),
         [("os-release", "ID=orphans\n"), ("machine-id", "")],
     )?;
-    let busybox = orphans::image::busybox_path();
+    let busybox = orphans::containers::image::busybox_path();
     copy_to(&busybox, &context.join("bin/busybox"))?;
     for applet in ["sh", "sleep", "ps", "cat", "true"] {
         std::os::unix::fs::symlink("busybox", context.join("bin").join(applet))
