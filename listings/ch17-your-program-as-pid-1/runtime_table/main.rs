@@ -23,7 +23,8 @@ use orphans::namespace::stop::{docker_stop_looking, stop_looking, Outcome, Plan}
 use orphans::process::spawn::sibling;
 use orphans::table;
 
-use look::{look_at, Disposition, Seen};
+use look::{look_at, Seen};
+use orphans::process::signals::Disposition;
 use rows::{Folder, Row, APP_SH, RUNTIMES, WRAPPERS};
 
 const USAGE: &str = "\
