@@ -372,10 +372,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
         Table::Docker | Table::Probes(_) if !options.only.is_empty() => {
             Err("--only selects rows of the runtimes' tables, not of --docker or --probes".into())
         }
-        // `docker stop -t` takes whole seconds.
-        Table::Docker if options.grace < Duration::from_secs(1) => {
-            Err("`docker stop` takes whole seconds: use --grace 1 or more".into())
-        }
+        Table::Docker => bounds::docker_grace(options.grace).map(|_| Request::Run(options)),
         _ => Ok(Request::Run(options)),
     }
 }
