@@ -40,7 +40,8 @@ const UNITS: [(&str, &str); 2] = [
     (
         "workload.service",
         "[Unit]\nDescription=five orphans, then a sleeper\n\
-         [Service]\nExecStart=/bin/sh -c 'for i in 1 2 3 4 5; do (sleep 0.2 &); done; exec sleep 1000'\n",
+         [Service]\nExecStart=/bin/sh -c \
+         'for i in 1 2 3 4 5; do (sleep 0.2 &); done; exec sleep 1000'\n",
     ),
 ];
 // ANCHOR_END: units
