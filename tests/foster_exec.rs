@@ -15,17 +15,6 @@ use orphans::process::deadline::poll_until;
 /// How many exec'd commands, each leaving one orphan.
 const EXECS: usize = 100;
 
-/// The book's image, built if needed; `None` (after `skipped: …`) without
-/// a Docker engine that can run it.
-fn project_image() -> Option<String> {
-    if common::skip_without_docker() {
-        return None;
-    }
-    let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let image = orphans::containers::image::ensure_image(project).expect("build the orphans image");
-    Some(image.reference)
-}
-
 /// A container whose PID 1 is `sleep`, which reaps nobody, started; the
 /// [`Container`] removes it when dropped.
 fn sleeping_container<'e>(docker: &'e Engine, image: &str) -> Container<'e> {
@@ -78,7 +67,9 @@ fn zombies_after_execs(image: &str, role: &str, wrapper: &[&str]) -> usize {
 
 #[test]
 fn exec_through_foster_leaves_no_zombie_to_a_pid_1_that_never_reaps() {
-    let Some(image) = project_image() else { return };
+    let Some(image) = common::project_image_or_skip() else {
+        return;
+    };
     let plain = zombies_after_execs(&image, "plain", &[]);
     let fostered = zombies_after_execs(&image, "foster", &["/bin/foster", "--"]);
     assert_eq!((plain, fostered), (EXECS, 0));
