@@ -8,7 +8,11 @@ mod common;
 
 use std::process::{Command, Output};
 
+use std::time::Duration;
+
 use orphans::containers::engine::Engine;
+use orphans::namespace::census;
+use orphans::process::deadline::poll_until;
 
 use common::skip_without_namespaces;
 
@@ -133,6 +137,13 @@ fn under_docker_docker_stop_reaches_the_command_through_foster() {
         .create(&foster_entrypoint(&out), &image, &command)
         .expect("docker create");
     container.start().expect("docker start");
+    // foster has taken over the signals once its command runs: a SIGTERM
+    // before that would find PID 1 without a handler, and be dropped.
+    let running = poll_until(Duration::from_secs(10), Duration::from_millis(20), || {
+        let processes = census::of_container(&container).ok()?;
+        census::by_args(&processes, "/bin/busybox sleep 1000").map(drop)
+    });
+    assert!(running.is_some(), "sleep never started under foster");
     // Without forwarding, `docker stop` would SIGKILL after its timeout
     // and the container would exit 137.
     let stopped = container.stop(20);
