@@ -123,11 +123,14 @@ pub struct WatchedRun {
 pub fn run_watched(image: &str, options: &[&str], command: &[&str]) -> Result<WatchedRun, String> {
     let docker = Engine::docker();
     let name = unique_name("watched");
-    let mut args = vec!["run", "-i", "--rm", "--name", &name];
-    args.extend(docker.create_options.iter().map(String::as_str));
-    args.extend(options);
-    args.extend([image, "/bin/sh", "-c", "read go && exec \"$@\"", "sh"]);
-    args.extend(command);
+    // What a reader would type; the name, different on every run, is ours.
+    let mut typed = vec!["run", "-i", "--rm"];
+    typed.extend(docker.create_options.iter().map(String::as_str));
+    typed.extend(options);
+    typed.extend([image, "/bin/sh", "-c", "read go && exec \"$@\"", "sh"]);
+    typed.extend(command);
+    let mut args = vec!["run", "--name", &name];
+    args.extend(&typed[1..]);
     let mut client = docker
         .command(&args)
         .stdin(Stdio::piped())
@@ -160,7 +163,7 @@ pub fn run_watched(image: &str, options: &[&str], command: &[&str]) -> Result<Wa
         ));
     }
     Ok(WatchedRun {
-        command_line: format!("docker {}", shell_words(&args)),
+        command_line: format!("docker {}", shell_words(&typed)),
         host_pid_of_pid1: host_pid,
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
     })
