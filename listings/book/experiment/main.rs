@@ -35,19 +35,23 @@ fn main() {
 /// and prints the page's part on stdout.
 fn run_experiment(options: &Options, mut progress: Progress) {
     progress.label = format!("chapter {}, {}", options.chapter, options.what);
-    if options.build && !build_the_books_programs(&mut progress) {
-        let why = "the book's programs do not build (`cargo build --bins --examples` failed)";
-        print_page(&failed_line(&options.what, why));
-        return;
-    }
-    let memory = Memory::new(options);
+    // The key is what the programs are built from, not the programs: a
+    // remembered run of these sources needs no build to be shown again.
     if std::env::var("ORPHANS_RERUN").as_deref() != Ok("1") {
-        if let Some((page, age)) = memory.recall() {
+        if let Some((page, age)) = Memory::new(options).recall() {
             progress.say(&format!("reused the output of a run {} ago", minutes(age)));
             print_page(&page);
             return;
         }
     }
+    if options.build && !build_the_books_programs(&mut progress) {
+        let why = "the book's programs do not build (`cargo build --bins --examples` failed)";
+        print_page(&failed_line(&options.what, why));
+        return;
+    }
+    // The key of what was just built (cargo's lists of sources may have
+    // changed with it).
+    let memory = Memory::new(options);
     progress.say("started");
     let started = Instant::now();
     let missing = missing_components(&options.needs);

@@ -13,8 +13,9 @@ usage: experiment --chapter N --what TEXT [--needs NAMES] [--wants NAMES]
 
 Runs one experiment of the book and prints, on stdout, what the page shows.
 
-First builds the book's programs (cargo build --bins --examples), then runs
-COMMAND with them first on $PATH, in the current directory.
+Unless its output is remembered (see below), first builds the book's
+programs (cargo build --bins --examples), then runs COMMAND with them first
+on $PATH, in the current directory.
 
   --chapter N        the chapter, for progress lines
   --what TEXT        what the experiment shows, as a page names it (\"The

@@ -123,12 +123,14 @@ pub struct WatchedRun {
 pub fn run_watched(image: &str, options: &[&str], command: &[&str]) -> Result<WatchedRun, String> {
     let docker = Engine::docker();
     let name = unique_name("watched");
-    let start = ["run", "-i", "--rm", "--name", &name];
+    // What a reader would type, one line per part; the name, different on
+    // every run, is ours and stays out of what the page shows.
+    let start = ["run", "-i", "--rm"];
     let create: Vec<&str> = docker.create_options.iter().map(String::as_str).collect();
     let shell = [image, "/bin/sh", "-c", "read go && exec \"$@\"", "sh"];
-    // One line of the shown command per part, as a reader would type it.
     let parts = [&start[..], &create, options, &shell, command];
-    let args = parts.concat();
+    let mut args = vec!["run", "--name", &name];
+    args.extend(parts.concat().into_iter().skip(1));
     let mut client = docker
         .command(&args)
         .stdin(Stdio::piped())
