@@ -1,0 +1,208 @@
+//! Signals by name and number, and what a process does with one: the
+//! signal masks of `/proc/PID/status` (proc(5)) read as a disposition.
+
+use nix::sys::signal::Signal;
+
+/// The first real-time signal as programs name it. The kernel's first is
+/// 32, but glibc and musl keep 32 and 33 for themselves, so `SIGRTMIN` is
+/// 34 to a C program, to Docker (`STOPSIGNAL SIGRTMIN+3` is 37) and to
+/// systemd (signal(7), "Real-time signals").
+const RTMIN: u32 = 34;
+/// The last signal on Linux (`_NSIG - 1`, signal(7)).
+const RTMAX: u32 = 64;
+
+/// SIGTERM's number: the stop signal when the image names none.
+pub const SIGTERM: u32 = 15;
+/// SIGKILL's number: the signal nothing can catch.
+pub const SIGKILL: u32 = 9;
+/// SIGCHLD's number: ignoring it makes the kernel reap a process's children.
+pub const SIGCHLD: u32 = 17;
+
+/// A signal's number from the ways Docker and Podman accept it in
+/// `STOPSIGNAL` and `--stop-signal`: `SIGTERM`, `TERM`, `term`, `15`,
+/// `SIGRTMIN+3`, `RTMAX-2`. `Err` says why not.
+pub fn parse(text: &str) -> Result<u32, String> {
+    let word = text.trim();
+    let refuse = || format!("'{word}' is not a signal");
+    if let Ok(number) = word.parse::<u32>() {
+        return (1..=RTMAX)
+            .contains(&number)
+            .then_some(number)
+            .ok_or_else(refuse);
+    }
+    let upper = word.to_ascii_uppercase();
+    let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if let Some(number) = real_time(bare) {
+        return Ok(number);
+    }
+    format!("SIG{bare}")
+        .parse::<Signal>()
+        .map(|signal| signal as u32)
+        .map_err(|_| refuse())
+}
+
+/// `RTMIN`, `RTMIN+N` and `RTMAX-N`, within the real-time range.
+fn real_time(bare: &str) -> Option<u32> {
+    let number = if let Some(rest) = bare.strip_prefix("RTMIN") {
+        RTMIN.checked_add(offset(rest, '+')?)?
+    } else if let Some(rest) = bare.strip_prefix("RTMAX") {
+        RTMAX.checked_sub(offset(rest, '-')?)?
+    } else {
+        return None;
+    };
+    (RTMIN..=RTMAX).contains(&number).then_some(number)
+}
+
+/// The N of `+N` (or `-N`), 0 for nothing.
+fn offset(rest: &str, sign: char) -> Option<u32> {
+    match rest.strip_prefix(sign) {
+        Some(digits) => digits.parse().ok(),
+        None if rest.is_empty() => Some(0),
+        None => None,
+    }
+}
+
+/// A signal's name as `kill -l` prints it: `SIGTERM`, `SIGRTMIN+3`.
+pub fn name(number: u32) -> String {
+    if number >= RTMIN {
+        return match number - RTMIN {
+            0 => "SIGRTMIN".into(),
+            n => format!("SIGRTMIN+{n}"),
+        };
+    }
+    i32::try_from(number)
+        .ok()
+        .and_then(|n| Signal::try_from(n).ok())
+        .map_or_else(|| format!("signal {number}"), |s| s.as_str().to_string())
+}
+
+/// The three signal masks of `/proc/PID/status` (proc(5)): bit N-1 stands
+/// for signal N.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Masks {
+    /// `SigBlk`: blocked by the main thread (kept pending until unblocked,
+    /// or taken with sigwait(3) or a signalfd(2)).
+    pub blocked: u64,
+    /// `SigIgn`: ignored (SIG_IGN).
+    pub ignored: u64,
+    /// `SigCgt`: caught by a handler.
+    pub caught: u64,
+}
+
+/// Reads the masks from the text of a status file; `None` when one of
+/// the three lines is missing or not hexadecimal.
+pub fn masks(status: &str) -> Option<Masks> {
+    let mask = |key: &str| {
+        let line = status.lines().find_map(|l| l.strip_prefix(key))?;
+        u64::from_str_radix(line.trim(), 16).ok()
+    };
+    Some(Masks {
+        blocked: mask("SigBlk:")?,
+        ignored: mask("SigIgn:")?,
+        caught: mask("SigCgt:")?,
+    })
+}
+
+/// What a process does with one signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// A handler runs.
+    Caught,
+    /// Blocked: the kernel keeps it for the process, which takes it with
+    /// sigwait(3) or a signalfd(2), as tini and foster do.
+    Blocked,
+    /// SIG_IGN: the kernel throws it away.
+    Ignored,
+    /// SIG_DFL: the default action, which for PID 1 of a namespace means
+    /// the kernel throws it away too (chapter 9).
+    Default,
+}
+
+impl Disposition {
+    /// Whether the process gets to act on the signal when it is PID 1:
+    /// a caught or blocked signal is kept (kernel/signal.c, sig_ignored).
+    pub fn is_heard(self) -> bool {
+        matches!(self, Disposition::Caught | Disposition::Blocked)
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Disposition::Caught => "caught",
+            Disposition::Blocked => "blocked",
+            Disposition::Ignored => "ignored",
+            Disposition::Default => "default",
+        }
+    }
+}
+
+/// What `masks` say about `signal`. A handler counts first, then a block
+/// (a blocked signal is kept even when its action is to ignore it, since
+/// the process may change the action before it unblocks it).
+pub fn disposition(masks: Masks, signal: u32) -> Disposition {
+    let Some(bit) = signal.checked_sub(1).and_then(|n| 1u64.checked_shl(n)) else {
+        return Disposition::Default;
+    };
+    if masks.caught & bit != 0 {
+        Disposition::Caught
+    } else if masks.blocked & bit != 0 {
+        Disposition::Blocked
+    } else if masks.ignored & bit != 0 {
+        Disposition::Ignored
+    } else {
+        Disposition::Default
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_numbers_as_docker_takes_them() {
+        for (text, number) in [
+            ("SIGTERM", 15),
+            ("TERM", 15),
+            ("sigquit", 3),
+            ("15", 15),
+            ("SIGRTMIN+3", 37),
+            ("RTMIN", 34),
+            ("SIGRTMAX-2", 62),
+            ("SIGKILL", 9),
+        ] {
+            assert_eq!(parse(text), Ok(number), "{text}");
+        }
+        for bad in ["", "0", "65", "SIGBOGUS", "RTMIN+31", "RTMIN-1", "RTMAX+1"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(name(15), "SIGTERM");
+        assert_eq!(name(37), "SIGRTMIN+3");
+        assert_eq!(name(34), "SIGRTMIN");
+        assert_eq!(parse(&name(62)), Ok(62));
+    }
+
+    #[test]
+    fn the_masks_of_a_status_file() {
+        // tini: every signal blocked but a few, none caught.
+        let status = "Name:\ttini\nSigQ:\t0/63432\nSigPnd:\t0000000000000000\n\
+                      ShdPnd:\t0000000000000000\nSigBlk:\tfffffffe7ffbfeff\n\
+                      SigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\n";
+        let tini = masks(status).expect("three masks");
+        assert_eq!(disposition(tini, SIGTERM), Disposition::Blocked);
+        assert_eq!(disposition(tini, SIGKILL), Disposition::Default);
+        // sleep: nothing at all.
+        let sleep = Masks::default();
+        assert_eq!(disposition(sleep, SIGTERM), Disposition::Default);
+        // A shell with a trap on TERM that ignores QUIT.
+        let shell = Masks {
+            blocked: 0,
+            ignored: 1 << 2,
+            caught: (1 << 14) | (1 << 16),
+        };
+        assert_eq!(disposition(shell, SIGTERM), Disposition::Caught);
+        assert_eq!(disposition(shell, 3), Disposition::Ignored);
+        assert_eq!(disposition(shell, SIGCHLD), Disposition::Caught);
+        assert!(Disposition::Blocked.is_heard() && !Disposition::Ignored.is_heard());
+        assert_eq!(disposition(shell, 0), Disposition::Default);
+        assert_eq!(masks("SigBlk:\tzz\n"), None);
+    }
+}
