@@ -110,10 +110,14 @@ pub fn examine(engine: &str, inspected: &Inspected) -> Result<Facts, String> {
         None => SIGTERM,
     };
     let masks_of = |host_pid: i32| {
-        hostproc::status(host_pid)
+        let mut masks = hostproc::status(host_pid)
             .ok()
             .and_then(|text| signals::masks(&text))
-            .ok_or_else(|| format!("cannot read the signal masks of host PID {host_pid}"))
+            .ok_or_else(|| format!("cannot read the signal masks of host PID {host_pid}"))?;
+        masks.awaited = hostproc::awaited_signals(host_pid).ok_or_else(|| {
+            format!("may not read /proc/{host_pid}/syscall: run the doctor as root")
+        })?;
+        Ok::<_, String>(masks)
     };
     Ok(Facts {
         engine: engine.to_string(),

@@ -15,6 +15,8 @@ const RTMAX: u32 = 64;
 pub const SIGTERM: u32 = 15;
 /// SIGKILL's number: the signal nothing can catch.
 pub const SIGKILL: u32 = 9;
+/// SIGSTOP's number: the other signal nothing can catch.
+const SIGSTOP: u32 = 19;
 /// SIGCHLD's number: ignoring it makes the kernel reap a process's children.
 pub const SIGCHLD: u32 = 17;
 
@@ -87,6 +89,13 @@ pub struct Masks {
     pub ignored: u64,
     /// `SigCgt`: caught by a handler.
     pub caught: u64,
+    /// Not in the status file: the signals the main thread waits for in
+    /// rt_sigtimedwait(2) (sigwait(3)) at the moment, if it does. While it
+    /// waits, the kernel takes them out of the blocked mask, which is what
+    /// `SigBlk` shows, and keeps the real mask aside (`real_blocked`, which
+    /// sig_ignored in kernel/signal.c also reads), so tini, which waits
+    /// this way, shows no blocked signal at all.
+    pub awaited: u64,
 }
 
 /// Reads the masks from the text of a status file; `None` when one of
@@ -100,6 +109,7 @@ pub fn masks(status: &str) -> Option<Masks> {
         blocked: mask("SigBlk:")?,
         ignored: mask("SigIgn:")?,
         caught: mask("SigCgt:")?,
+        awaited: 0,
     })
 }
 
@@ -109,8 +119,11 @@ pub enum Disposition {
     /// A handler runs.
     Caught,
     /// Blocked: the kernel keeps it for the process, which takes it with
-    /// sigwait(3) or a signalfd(2), as tini and foster do.
+    /// a signalfd(2), as foster does, or sigwait(3) later.
     Blocked,
+    /// Waited for with sigwait(3) right now, as tini does: as good as
+    /// blocked.
+    Awaited,
     /// SIG_IGN: the kernel throws it away.
     Ignored,
     /// SIG_DFL: the default action, which for PID 1 of a namespace means
@@ -122,13 +135,17 @@ impl Disposition {
     /// Whether the process gets to act on the signal when it is PID 1:
     /// a caught or blocked signal is kept (kernel/signal.c, sig_ignored).
     pub fn is_heard(self) -> bool {
-        matches!(self, Disposition::Caught | Disposition::Blocked)
+        matches!(
+            self,
+            Disposition::Caught | Disposition::Blocked | Disposition::Awaited
+        )
     }
 
     pub fn word(self) -> &'static str {
         match self {
             Disposition::Caught => "caught",
             Disposition::Blocked => "blocked",
+            Disposition::Awaited => "waited for",
             Disposition::Ignored => "ignored",
             Disposition::Default => "default",
         }
@@ -136,9 +153,14 @@ impl Disposition {
 }
 
 /// What `masks` say about `signal`. A handler counts first, then a block
-/// (a blocked signal is kept even when its action is to ignore it, since
-/// the process may change the action before it unblocks it).
+/// or a wait (a blocked signal is kept even when its action is to ignore
+/// it, since the process may change the action before it unblocks it).
 pub fn disposition(masks: Masks, signal: u32) -> Disposition {
+    // SIGKILL and SIGSTOP cannot be caught, blocked or ignored (signal(7)),
+    // whatever a mask says.
+    if signal == SIGKILL || signal == SIGSTOP {
+        return Disposition::Default;
+    }
     let Some(bit) = signal.checked_sub(1).and_then(|n| 1u64.checked_shl(n)) else {
         return Disposition::Default;
     };
@@ -146,6 +168,8 @@ pub fn disposition(masks: Masks, signal: u32) -> Disposition {
         Disposition::Caught
     } else if masks.blocked & bit != 0 {
         Disposition::Blocked
+    } else if masks.awaited & bit != 0 {
+        Disposition::Awaited
     } else if masks.ignored & bit != 0 {
         Disposition::Ignored
     } else {
@@ -182,13 +206,17 @@ mod tests {
 
     #[test]
     fn the_masks_of_a_status_file() {
-        // tini: every signal blocked but a few, none caught.
-        let status = "Name:\ttini\nSigQ:\t0/63432\nSigPnd:\t0000000000000000\n\
-                      ShdPnd:\t0000000000000000\nSigBlk:\tfffffffe7ffbfeff\n\
-                      SigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\n";
-        let tini = masks(status).expect("three masks");
-        assert_eq!(disposition(tini, SIGTERM), Disposition::Blocked);
+        // Docker's tini in sigtimedwait: nothing blocked, SIGTTIN and
+        // SIGTTOU ignored, and the set it waits for read apart.
+        let status = "Name:\tdocker-init\nSigQ:\t2/96367\nSigPnd:\t0000000000000000\n\
+                      SigBlk:\t0000000000000000\nSigIgn:\t0000000000300000\n\
+                      SigCgt:\t0000000000000000\n";
+        let mut tini = masks(status).expect("three masks");
+        assert_eq!(disposition(tini, SIGTERM), Disposition::Default);
+        tini.awaited = 0xfffffffe3fcffb07;
+        assert_eq!(disposition(tini, SIGTERM), Disposition::Awaited);
         assert_eq!(disposition(tini, SIGKILL), Disposition::Default);
+        assert_eq!(disposition(tini, 21), Disposition::Ignored);
         // sleep: nothing at all.
         let sleep = Masks::default();
         assert_eq!(disposition(sleep, SIGTERM), Disposition::Default);
@@ -197,11 +225,12 @@ mod tests {
             blocked: 0,
             ignored: 1 << 2,
             caught: (1 << 14) | (1 << 16),
+            awaited: 0,
         };
         assert_eq!(disposition(shell, SIGTERM), Disposition::Caught);
         assert_eq!(disposition(shell, 3), Disposition::Ignored);
         assert_eq!(disposition(shell, SIGCHLD), Disposition::Caught);
-        assert!(Disposition::Blocked.is_heard() && !Disposition::Ignored.is_heard());
+        assert!(Disposition::Awaited.is_heard() && !Disposition::Ignored.is_heard());
         assert_eq!(disposition(shell, 0), Disposition::Default);
         assert_eq!(masks("SigBlk:\tzz\n"), None);
     }
