@@ -131,16 +131,17 @@ fn row(label: &str, report: &Value, show: Show) -> String {
         0 => "none".to_string(),
         n => format!("{n}, of PID {}", report["zombies"][0]["parent"]),
     };
-    let verdict = match report["chapters"].as_array().map(Vec::as_slice) {
-        Some([]) | None => text(&report["summary"]),
-        Some(chapters) => {
-            let numbers: Vec<String> = chapters.iter().map(Value::to_string).collect();
-            format!(
-                "{} (chapter {})",
-                text(&report["summary"]),
-                numbers.join(", ")
-            )
-        }
+    let chapters: Vec<String> = report["chapters"].as_array().map_or(Vec::new(), |list| {
+        list.iter().map(Value::to_string).collect()
+    });
+    let verdict = match chapters.as_slice() {
+        [] => text(&report["summary"]),
+        [one] => format!("{} (chapter {one})", text(&report["summary"])),
+        [first @ .., last] => format!(
+            "{} (chapters {} and {last})",
+            text(&report["summary"]),
+            first.join(", ")
+        ),
     };
     let pid1 = format!("`{}`", text(&report["pid1"]["comm"]));
     match show {

@@ -121,15 +121,18 @@ pub fn examine(engine: &str, inspected: &Inspected) -> Result<Facts, String> {
     };
     Ok(Facts {
         engine: engine.to_string(),
+        // Living children: a zombie child is listed with the zombies.
         children: hostproc::children(pid1_host)
             .into_iter()
+            .filter(|&child| foster::procfs::state(child).is_some_and(|s| s != 'Z'))
             .filter_map(|child| Some(process(child, hostproc::pid_inside(child)?)))
             .collect(),
         stop_disposition: signals::disposition(masks_of(first)?, stop_signal),
         sigchld: signals::disposition(masks_of(pid1_host)?, SIGCHLD),
         zombies: lasting_zombies(&namespace),
         stop_signal,
-        stop_signal_named: inspected.stop_signal.is_some(),
+        // Podman always names one (15 by default): only another counts.
+        stop_signal_named: stop_signal != SIGTERM,
         stop_timeout: inspected.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
         pid1,
         first: first_process,

@@ -51,7 +51,9 @@ pub fn text(inspected: &Inspected, facts: &Facts, judgement: &Judgement) -> Stri
         add(
             "orphan test",
             match test {
-                OrphanTest::Reaped { milliseconds } => format!("reaped within {milliseconds} ms"),
+                OrphanTest::Reaped { milliseconds } => {
+                    format!("reaped by PID 1 within {milliseconds} ms")
+                }
                 OrphanTest::Stayed { pid, .. } => {
                     format!("not reaped: PID {pid} stays a zombie until the container ends")
                 }
@@ -131,26 +133,42 @@ fn stop_signal(facts: &Facts) -> String {
     )
 }
 
-/// The zombies seen, each with its parent.
+/// The zombies seen, by name and parent: `3: PIDs 8, 9, 10 `orphan`,
+/// children of PID 1 `app``.
 fn zombies(facts: &Facts) -> String {
     if facts.zombies.is_empty() {
         return "none".into();
     }
-    let mut listed: Vec<String> = facts
-        .zombies
+    let mut groups: Vec<(&str, i32, &str, Vec<i32>)> = Vec::new();
+    for zombie in &facts.zombies {
+        match groups
+            .iter_mut()
+            .find(|(comm, parent, _, _)| *comm == zombie.comm && *parent == zombie.parent)
+        {
+            Some(group) => group.3.push(zombie.pid),
+            None => groups.push((
+                &zombie.comm,
+                zombie.parent,
+                &zombie.parent_comm,
+                vec![zombie.pid],
+            )),
+        }
+    }
+    let described: Vec<String> = groups
         .iter()
-        .take(LISTED)
-        .map(|z| {
+        .map(|(comm, parent, parent_comm, pids)| {
+            let mut listed: Vec<String> = pids.iter().take(LISTED).map(i32::to_string).collect();
+            if pids.len() > LISTED {
+                listed.push(format!("and {} more", pids.len() - LISTED));
+            }
+            let s = if pids.len() == 1 { "" } else { "s" };
             format!(
-                "PID {} `{}` (parent PID {} `{}`)",
-                z.pid, z.comm, z.parent, z.parent_comm
+                "PID{s} {} `{comm}`, of PID {parent} `{parent_comm}`",
+                listed.join(", ")
             )
         })
         .collect();
-    if facts.zombies.len() > LISTED {
-        listed.push(format!("and {} more", facts.zombies.len() - LISTED));
-    }
-    format!("{}: {}", facts.zombies.len(), listed.join(", "))
+    format!("{}: {}", facts.zombies.len(), described.join("; "))
 }
 
 /// A command line cut to 100 characters.

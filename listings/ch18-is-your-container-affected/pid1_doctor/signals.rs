@@ -141,6 +141,20 @@ impl Disposition {
         )
     }
 
+    /// What a process with this disposition does with `signal`, in words:
+    /// `waits for SIGTERM in sigtimedwait(2)`.
+    pub fn action(self, signal: &str) -> String {
+        match self {
+            Disposition::Caught => format!("catches {signal} with a handler"),
+            Disposition::Blocked => {
+                format!("blocks {signal}, to take it from a signalfd(2) or sigwait(3)")
+            }
+            Disposition::Awaited => format!("waits for {signal} in sigtimedwait(2)"),
+            Disposition::Ignored => format!("ignores {signal}"),
+            Disposition::Default => format!("leaves {signal} at its default action"),
+        }
+    }
+
     pub fn word(self) -> &'static str {
         match self {
             Disposition::Caught => "caught",

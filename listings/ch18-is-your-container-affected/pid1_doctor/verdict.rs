@@ -64,7 +64,7 @@ pub struct Zombie {
 /// What became of the orphan the doctor left in the container.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OrphanTest {
-    /// PID 1 reaped it, this many milliseconds after it exited.
+    /// PID 1 reaped it within this many milliseconds of adopting it.
     Reaped { milliseconds: u64 },
     /// Still a zombie after the test's patience: PID `pid` in the container.
     Stayed { pid: i32, milliseconds: u64 },
@@ -157,7 +157,7 @@ fn zombie_answer(facts: &Facts) -> Answer {
     } else if let Some(test) = &facts.orphan_test {
         match test {
             OrphanTest::Reaped { milliseconds } => (false, format!(
-                "{pid1} reaped the doctor's test orphan {milliseconds} ms after it exited"
+                "{pid1} reaped the doctor's test orphan within {milliseconds} ms"
             )),
             OrphanTest::Stayed { pid, milliseconds } => (true, format!(
                 "the doctor's test orphan (PID {pid}) was still a zombie {milliseconds} ms after it exited: {pid1} does not reap"
@@ -234,7 +234,7 @@ fn stop_answer(facts: &Facts) -> Answer {
         (_, Some((init, mode))) => (false, format!(
             "{pid1} is {}, which handles {signal}: it {}", init.name(), mode.words
         )),
-        (how, None) => (false, format!("{pid1} has {signal} {}: it hears it", how.word())),
+        (how, None) => (false, format!("{pid1} {}: it hears it", how.action(&signal))),
     };
     Answer { problem, because }
 }

@@ -76,7 +76,7 @@ fn an_application_that_handles_sigterm_still_collects_zombies() {
     let judgement = judge(&facts);
     assert_eq!(judgement.verdict, Verdict::Zombies);
     assert_eq!(judgement.chapters, vec![8]);
-    assert!(judgement.stop.because.contains("blocked"));
+    assert!(judgement.stop.because.contains("blocks SIGTERM"));
 }
 
 #[test]
