@@ -10,7 +10,7 @@ use common::run;
 
 /// The book's programs; not foster, which has tests of its own, nor (yet)
 /// initbench, whose command line chapter 12's rework is changing.
-const PROGRAMS: [(&str, &str); 19] = [
+const PROGRAMS: [(&str, &str); 20] = [
     ("probe", env!("CARGO_BIN_EXE_probe")),
     ("container", env!("CARGO_BIN_EXE_container")),
     ("docker-probe", env!("CARGO_BIN_EXE_docker-probe")),
@@ -29,6 +29,7 @@ const PROGRAMS: [(&str, &str); 19] = [
     ("census", env!("CARGO_BIN_EXE_census")),
     ("pod-table", env!("CARGO_BIN_EXE_pod-table")),
     ("cgroup-table", env!("CARGO_BIN_EXE_cgroup-table")),
+    ("runtime-table", env!("CARGO_BIN_EXE_runtime-table")),
     ("experiment", env!("CARGO_BIN_EXE_experiment")),
 ];
 

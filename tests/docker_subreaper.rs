@@ -1,10 +1,14 @@
 //! Docker's side of the subreaper: the container's PID 1 is a child of
-//! `containerd-shim`, which adopted it when runc, its creator, exited.
+//! `containerd-shim`, which adopted it when runc, its creator, exited; so
+//! is a command of `docker exec`, whose `runc exec` exits at once.
 
 mod common;
 
+use std::process::Command;
+use std::time::Duration;
+
 use common::skip_without_docker;
-use foster::procfs::{comm, parent_of};
+use foster::procfs::{comm, parent_of, pids};
 use orphans::docker::Running;
 use orphans::image::ensure_image;
 
@@ -33,4 +37,48 @@ fn the_shim_adopts_the_containers_pid_1() {
         assert_ne!(comm(ancestor).as_deref(), Some("runc"));
         ancestor = parent_of(ancestor).unwrap_or(0);
     }
+}
+
+/// The host PID of a process whose command line is `words`, looked for
+/// during up to two seconds.
+fn process_running(words: &[&str]) -> Option<i32> {
+    let runs = |pid: i32| {
+        std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|line| {
+            line.split(|&byte| byte == 0)
+                .filter(|word| !word.is_empty())
+                .eq(words.iter().map(|word| word.as_bytes()))
+        })
+    };
+    (0..200).find_map(|_| {
+        let found = pids().into_iter().find(|&pid| runs(pid));
+        if found.is_none() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        found
+    })
+}
+
+#[test]
+fn the_shim_adopts_a_command_of_docker_exec() {
+    if skip_without_docker() {
+        return;
+    }
+    let image =
+        ensure_image(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("build the image");
+    let container =
+        Running::start(&image.reference, &["/bin/busybox", "sleep", "30"]).expect("docker run");
+    let shim = parent_of(container.host_pid().expect("docker inspect")).expect("PID 1 is alive");
+    let command = ["/bin/busybox", "sleep", "27"];
+    let exec = Command::new("docker")
+        .args(["exec", "-d", &container.id])
+        .args(command)
+        .status()
+        .expect("docker exec");
+    assert!(exec.success(), "docker exec: {exec}");
+    let pid = process_running(&command).expect("the command of docker exec runs");
+    assert_eq!(
+        parent_of(pid),
+        Some(shim),
+        "adopted by the container's shim"
+    );
 }

@@ -92,6 +92,11 @@ fn a_trap_runs_after_a_foreground_command_but_at_once_in_wait() {
         assert!(seconds(row[2]) < 1.0, "{row:?}");
         assert_eq!(row[3], "143", "{row:?}");
     }
+    // Chapter 9 reads the table from the sentence under it.
+    assert!(
+        table.contains("each shell ran its trap only once `app` had finished"),
+        "{table}"
+    );
 }
 
 #[test]

@@ -105,7 +105,11 @@ fn the_table_has_a_row_per_pid_1_with_its_zombies() {
     );
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{table}");
-    let rows: Vec<&str> = table.lines().skip(2).collect();
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|line| line.starts_with("| "))
+        .skip(1)
+        .collect();
     assert_eq!(rows.len(), 2, "{table}");
     assert!(
         rows[0].starts_with("| `naive-init` | 2 | 2 | PID 1 (naive-init) |"),
@@ -113,6 +117,14 @@ fn the_table_has_a_row_per_pid_1_with_its_zombies() {
     );
     assert!(
         rows[1].contains("| 2 | 2 | PID 1 (orphan-maker) |"),
+        "{table}"
+    );
+    // The sentence under the table says what the rows say.
+    assert!(
+        table.contains(
+            "Every orphan that exited stayed a zombie with `naive-init` as PID 1 \
+             and with `orphan-maker` itself as PID 1."
+        ),
         "{table}"
     );
 }
@@ -149,6 +161,13 @@ fn under_a_pids_limit_the_zombies_make_fork_fail() {
         cells[5].contains("EAGAIN"),
         "fork failed with EAGAIN: {table}"
     );
+    // The sentence under the table counts the places: zombies and the rest.
+    let places = format!(
+        "when {zombies} of the 12 places were held by zombies, processes that had already \
+         finished, and {} by processes still running",
+        12 - zombies
+    );
+    assert!(table.contains(&places), "{table}");
 }
 
 #[test]

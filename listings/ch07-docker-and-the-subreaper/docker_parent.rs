@@ -2,7 +2,7 @@
 //! Prints a markdown table, or one line saying why it could not look.
 
 use foster::procfs::{comm, parent_of, pids};
-use orphans::docker::{engine_version, Running};
+use orphans::docker::{docker_text, engine_version, Running};
 use orphans::image::built_image;
 
 fn main() {
@@ -24,18 +24,24 @@ fn main() {
 
 // ANCHOR: look
 /// Starts a container of `image` that only sleeps, and walks up from its
-/// PID 1.
+/// PID 1; then starts a second command in it with `docker exec` and looks
+/// at that command's parent too.
 fn look(version: &str, image: &str) -> Result<(), String> {
     let container = Running::start(image, &["/bin/busybox", "sleep", "30"])?;
     let pid1 = container.host_pid()?;
     let parent = parent_of(pid1).ok_or("the container's PID 1 has gone")?;
     let grandparent = parent_of(parent).ok_or("its parent has gone")?;
+    // `docker exec -d` returns once the command runs in the container.
+    docker_text(&["exec", "-d", &container.id, EXEC[0], EXEC[1], EXEC[2]])?;
+    let exec = exec_command_of(pid1).ok_or("the command of docker exec is not running")?;
+    let exec_parent = parent_of(exec).ok_or("the command of docker exec has gone")?;
     println!("Docker engine {version}, container `/bin/busybox sleep 30`, seen from the host:\n");
     println!("| process | host PID | its parent | the parent's name |");
     println!("|---|---:|---:|---|");
     for (what, pid, ppid) in [
         ("the container's PID 1", pid1, parent),
         ("its parent", parent, grandparent),
+        ("a command of `docker exec`", exec, exec_parent),
     ] {
         let name = comm(ppid).unwrap_or_else(|| "-".into());
         println!(
@@ -53,9 +59,70 @@ fn look(version: &str, image: &str) -> Result<(), String> {
         "\nThe parent runs `{executable}`. Processes named `runc` running now: {}.",
         listed(&runcs)
     );
+    println!("\n{}", verdict(parent, exec_parent));
     Ok(())
 }
+
+/// What the parents of the container's PID 1 and of the `docker exec`
+/// command say, in one paragraph.
+fn verdict(parent: i32, exec_parent: i32) -> String {
+    let name = name_of(parent);
+    let adopted = if name.starts_with("containerd-shim") {
+        "The shim did not fork them: runc did, and when runc exited, the kernel handed its \
+         orphans to the nearest subreaper above it, the shim."
+    } else if parent == 1 {
+        "That is the host's init: no subreaper stood between runc and init on this machine."
+    } else {
+        "That is the nearest subreaper above runc on this machine."
+    };
+    if exec_parent == parent {
+        format!(
+            "Both the container's PID 1 and the command of `docker exec` are children of \
+             PID {parent}, `{name}`, outside the container. {adopted}"
+        )
+    } else {
+        format!(
+            "The container's PID 1 is a child of PID {parent}, `{name}`; the command of \
+             `docker exec` is a child of PID {exec_parent}, `{}`.",
+            name_of(exec_parent)
+        )
+    }
+}
 // ANCHOR_END: look
+
+/// The command that `look` starts with `docker exec`.
+const EXEC: [&str; 3] = ["/bin/busybox", "sleep", "29"];
+
+/// The host PID of the process running [`EXEC`] in the container whose
+/// PID 1 is `pid1`: found by its command line, and by its PID namespace
+/// where `/proc/PID/ns/pid` may be read (it needs the right to trace).
+/// `docker exec -d` may return before runc's helper has become the command
+/// (execve), so this looks again for up to two seconds.
+fn exec_command_of(pid1: i32) -> Option<i32> {
+    for _ in 0..200 {
+        if let Some(pid) = running_exec_command(pid1) {
+            return Some(pid);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    None
+}
+
+/// [`exec_command_of`]'s one look through `/proc`.
+fn running_exec_command(pid1: i32) -> Option<i32> {
+    let namespace = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+    let wanted = namespace(pid1);
+    let runs_exec = |pid: i32| {
+        std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|line| {
+            line.split(|&byte| byte == 0)
+                .filter(|word| !word.is_empty())
+                .eq(EXEC.iter().map(|word| word.as_bytes()))
+        })
+    };
+    pids().into_iter().find(|&pid| {
+        pid != pid1 && runs_exec(pid) && (wanted.is_none() || namespace(pid) == wanted)
+    })
+}
 
 fn name_of(pid: i32) -> String {
     comm(pid).unwrap_or_else(|| "?".into())

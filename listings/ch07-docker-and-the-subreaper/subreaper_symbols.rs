@@ -31,10 +31,39 @@ fn main() {
     }
     println!("| program | installed at | functions that set the flag |");
     println!("|---|---|---|");
+    let (mut with, mut without) = (Vec::new(), Vec::new());
     for (name, path) in found {
         let functions = setters(&path).unwrap_or_else(|e| format!("unknown: {e}"));
         println!("| `{name}` | `{}` | {functions} |", path.display());
+        match functions.as_str() {
+            "none" => without.push(format!("`{name}`")),
+            f if !f.starts_with("unknown") => with.push(format!("`{name}`")),
+            _ => {}
+        }
     }
+    println!("\n{}", verdict(&with, &without));
+}
+
+/// One sentence: which programs carry a setter and which do not.
+fn verdict(with: &[String], without: &[String]) -> String {
+    let list = |names: &[String]| match names {
+        [] => "none".to_string(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    let carry = |names: &[String], what: &str| match names.len() {
+        0 => None,
+        1 => Some(format!("{} carries {what}", list(names))),
+        _ => Some(format!("{} carry {what}", list(names))),
+    };
+    let parts: Vec<String> = [
+        carry(with, "a function that sets the flag"),
+        carry(without, "none"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    format!("On this machine, {}.", parts.join("; "))
 }
 
 /// The first `name` found in the directories of `$PATH` or the usual

@@ -59,6 +59,7 @@ fn main() {
         );
         println!("|---|---|---|---|---|");
     }
+    let mut verdicts = Verdicts::default();
     for row in rows {
         let mut pid1 = words(row);
         let command = match &docker.image {
@@ -70,7 +71,16 @@ fn main() {
         };
         let report = run_row(command, &options)
             .unwrap_or_else(|e| fail("zombie-table", 1, &format!("{row}: {e}")));
-        println!("{}", table_row(&label(row, &options), &report));
+        let label = label(row, &options);
+        println!("{}", table_row(&label, &report));
+        verdicts.add(
+            &label,
+            &report,
+            options.pids_limit.filter(|_| is_docker_row(row)),
+        );
+    }
+    for line in verdicts.lines() {
+        println!("\n{line}");
     }
     if let Some(note) = docker.note() {
         println!("\n{note}");
@@ -166,6 +176,69 @@ fn table_row(label: &str, report: &Value) -> String {
         "| {label} | {orphans} | {} | {parents} | {failure} |",
         zombies.len()
     )
+}
+
+/// What the rows say, in sentences under the table.
+#[derive(Default)]
+struct Verdicts {
+    /// Rows whose every exited orphan stayed a zombie.
+    all_stayed: Vec<String>,
+    /// Rows with no zombie left.
+    none_stayed: Vec<String>,
+    /// One sentence per other row and per fork that failed.
+    others: Vec<String>,
+}
+
+impl Verdicts {
+    /// Notes row `label`'s `report`; `limit` is its `--pids-limit`, if any.
+    fn add(&mut self, label: &str, report: &Value, limit: Option<u32>) {
+        // A row's label in a sentence: "`orphan-maker` itself as PID 1",
+        // "`naive-init` as PID 1, under Docker with `--pids-limit 20`".
+        let label = label.strip_prefix("none: ").unwrap_or(label);
+        let label = match label.split_once(", under ") {
+            Some((who, place)) => format!("{who} as PID 1, under {place}"),
+            None => format!("{label} as PID 1"),
+        };
+        let zombies = report["zombies"].as_array().map_or(0, Vec::len);
+        let orphans = report["orphans"].as_array().map_or(0, Vec::len);
+        if orphans > 0 && zombies == orphans {
+            self.all_stayed.push(label.clone());
+        } else if zombies == 0 {
+            self.none_stayed.push(label.clone());
+        } else {
+            self.others.push(format!(
+                "With {label}, {zombies} of {orphans} orphans stayed zombies."
+            ));
+        }
+        if let (Some(failure), Some(limit)) = (report["fork_failure"].as_str(), limit) {
+            let running = (limit as usize).saturating_sub(zombies);
+            self.others.push(format!(
+                "With {label}, a fork failed ({failure}) when {zombies} of the {limit} \
+                 places were held by zombies, processes that had already finished, and \
+                 {running} by processes still running: PID 1, `orphan-maker` and the middle \
+                 process that tried to fork."
+            ));
+        }
+    }
+
+    /// The sentences, in the order of the rows' kinds.
+    fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.all_stayed.is_empty() {
+            lines.push(format!(
+                "Every orphan that exited stayed a zombie with {}.",
+                self.all_stayed.join(" and with ")
+            ));
+        }
+        if !self.none_stayed.is_empty() {
+            lines.push(format!(
+                "None stayed with {}.",
+                self.none_stayed.join(" or with ")
+            ));
+        }
+        lines.extend(self.others.iter().cloned());
+        lines
+    }
 }
 
 fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {

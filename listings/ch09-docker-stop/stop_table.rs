@@ -49,6 +49,7 @@ fn main() {
         println!("| PID 1 runs | processes | noted SIGTERM | gone after | PID 1's exit status |");
         println!("|---|---|---|---|---|");
     }
+    let mut stopped: Vec<(&str, Outcome)> = Vec::new();
     for row in rows {
         let mut command: Vec<OsString> = words(row).into_iter().map(OsString::from).collect();
         let image = docker.image.as_ref().filter(|_| is_docker_row(row));
@@ -67,6 +68,11 @@ fn main() {
         };
         let outcome = outcome.unwrap_or_else(|e| fail("stop-table", 1, &format!("{row}: {e}")));
         println!("{}", table_row(row, &outcome, options.grace));
+        stopped.push((row, outcome));
+    }
+    let compared = docker_against_namespace(&stopped);
+    if !compared.is_empty() {
+        println!("\n{}", compared.join(" "));
     }
     if let Some(note) = docker.note() {
         println!("\n{note}");
@@ -90,6 +96,47 @@ fn table_row(row: &str, outcome: &Outcome, grace: Duration) -> String {
         outcome.took.as_secs_f64(),
         describe_status(outcome.status)
     )
+}
+
+/// For each `docker` row whose command also ran in a namespace of our own,
+/// one sentence comparing the two stops: what Docker adds.
+fn docker_against_namespace(stopped: &[(&str, Outcome)]) -> Vec<String> {
+    let names = |outcome: &Outcome| -> Vec<String> {
+        outcome
+            .heard_sigterm
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
+    };
+    let mut sentences = Vec::new();
+    for (row, docker) in stopped {
+        let Some(command) = row.trim_start().strip_prefix("docker ") else {
+            continue;
+        };
+        let Some((_, own)) = stopped
+            .iter()
+            .find(|(other, _)| other.trim() == command.trim())
+        else {
+            continue;
+        };
+        let more = docker.took.as_secs_f64() - own.took.as_secs_f64();
+        let same = if names(docker) == names(own) && docker.status == own.status {
+            "the same processes noted SIGTERM, and PID 1 ended with the same status"
+        } else {
+            "but who noted SIGTERM, or PID 1's status, differs"
+        };
+        let when = if more >= 0.0 {
+            format!("{more:.2} s later")
+        } else {
+            format!("{:.2} s sooner", -more)
+        };
+        sentences.push(format!(
+            "Under Docker, `{}` was gone {when} than in a namespace of our own (the \
+             `docker` command's and the engine's part); {same}.",
+            command.trim()
+        ));
+    }
+    sentences
 }
 
 /// 137 → "137 (SIGKILL)", as a reader wants to see it. A namespace's PID 1

@@ -22,38 +22,25 @@ struct Race {
     rounds: u32,
 }
 
-const RACES: [Race; 5] = [
-    Race {
-        grace: 2,
-        shutdown: 0,
-        stop_timeout: 1,
-        rounds: 1,
-    },
-    Race {
-        grace: 2,
-        shutdown: 0,
-        stop_timeout: 2,
-        rounds: 3,
-    },
-    Race {
-        grace: 2,
-        shutdown: 0,
-        stop_timeout: 3,
-        rounds: 1,
-    },
-    Race {
-        grace: 2,
-        shutdown: 6,
-        stop_timeout: 10,
-        rounds: 1,
-    },
-    Race {
-        grace: 5,
-        shutdown: 6,
-        stop_timeout: 10,
-        rounds: 1,
-    },
-];
+/// The rows: foster's default grace (taken from foster itself) against
+/// short `docker stop` timeouts, then a command that needs long to shut
+/// down, with the default grace and a longer one.
+fn races() -> [Race; 5] {
+    let default = foster::options::Grace::DEFAULT.duration().as_secs();
+    let race = |grace, shutdown, stop_timeout, rounds| Race {
+        grace,
+        shutdown,
+        stop_timeout,
+        rounds,
+    };
+    [
+        race(default, 0, 1, 1),
+        race(default, 0, 2, 3),
+        race(default, 0, 3, 1),
+        race(default, 6, 10, 1),
+        race(5, 6, 10, 1),
+    ]
+}
 
 /// The command: on SIGTERM it takes `$1` seconds, then exits 0; before,
 /// it starts a process that ignores SIGTERM. Each writes a file in /out
@@ -71,14 +58,49 @@ fn main() {
     };
     println!("| foster's grace | the command's own shutdown | `docker stop -t` | `docker stop` took | exit status | who ended it |");
     println!("|---:|---:|---:|---:|---|---|");
-    for race in &RACES {
-        println!("{}", row(race, &image));
+    let mut winners = Vec::new();
+    let races = races();
+    for race in &races {
+        let (text, statuses) = row(race, &image);
+        println!("{text}");
+        winners.push(statuses);
+    }
+    if let [.., (long_race, long), (short_race, short)] = &races
+        .iter()
+        .zip(&winners)
+        .filter(|(race, _)| race.shutdown > 0)
+        .collect::<Vec<_>>()[..]
+    {
+        println!("\n{}", verdict(long_race, long, short_race, short));
     }
 }
 
+/// The sentence under the table, from its last two rows: the same slow
+/// command and `docker stop` timeout, with two graces.
+fn verdict(first: &Race, first_ended: &[String], second: &Race, second_ended: &[String]) -> String {
+    let ended = |statuses: &[String]| match statuses {
+        [status] if status == "0" => "foster's clean exit, status 0".to_string(),
+        [status] if status == "137" => "Docker's SIGKILL, status 137".to_string(),
+        _ => format!("statuses {}", statuses.join(" and ")),
+    };
+    format!(
+        "With a command that needs {} s to shut down and `docker stop -t {}`, \
+         a grace of {} s ended in {}, and a grace of {} s in {}: the command's \
+         shutdown and foster's grace come one after the other, and both must fit \
+         in Docker's timeout.",
+        first.shutdown,
+        first.stop_timeout,
+        first.grace,
+        ended(first_ended),
+        second.grace,
+        ended(second_ended)
+    )
+}
+
 /// Runs `race` its number of rounds and formats its row: the stop times,
-/// and the exit statuses with how often each came.
-fn row(race: &Race, image: &str) -> String {
+/// and the exit statuses with how often each came; also returns those
+/// statuses.
+fn row(race: &Race, image: &str) -> (String, Vec<String>) {
     let mut times = Vec::new();
     let mut statuses: Vec<(String, u32)> = Vec::new();
     for round in 0..race.rounds {
@@ -115,7 +137,7 @@ fn row(race: &Race, image: &str) -> String {
             format!("{name}{}", of(*n))
         })
         .collect();
-    format!(
+    let text = format!(
         "| {} s | {} s | {} | {} | {} | {} |",
         race.grace,
         race.shutdown,
@@ -123,6 +145,10 @@ fn row(race: &Race, image: &str) -> String {
         times.join(", "),
         exit.join(", "),
         who.join(", ")
+    );
+    (
+        text,
+        statuses.into_iter().map(|(status, _)| status).collect(),
     )
 }
 

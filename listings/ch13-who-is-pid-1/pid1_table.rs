@@ -167,8 +167,10 @@ enum Place<'a> {
     Docker { image: &'a str },
 }
 
-/// Chapter 13's table without Docker.
+/// Chapter 13's table without Docker, and a sentence on this machine's
+/// dash.
 fn namespace_table(options: &Options) -> Result<(), NotShown> {
+    let mut dash_pid1 = None;
     with_host_shells(HEADER, |place, shell| {
         for pattern in &PATTERNS {
             // The exec form has no shell: one row is enough.
@@ -176,10 +178,36 @@ fn namespace_table(options: &Options) -> Result<(), NotShown> {
                 continue;
             }
             let row = measure(place, shell, pattern, &app_args(ORPHANS, 30), options)?;
-            println!("{row}");
+            println!("{}", row.text);
+            if shell.name == "dash" && matches!(pattern.start, Start::ShellForm) {
+                dash_pid1 = Some(row.pid1);
+            }
         }
         Ok(())
-    })
+    })?;
+    if let Some(pid1) = dash_pid1 {
+        println!(
+            "
+{}",
+            dash_verdict(&pid1)
+        );
+    }
+    Ok(())
+}
+
+/// What the shell form's row says about this machine's dash: whether
+/// `dash -c` ran its last command in a child (Debian's and Ubuntu's patch)
+/// or replaced itself with it (upstream dash).
+fn dash_verdict(pid1: &str) -> String {
+    match pid1 {
+        "dash" => "This machine's dash forks for the last command of `sh -c` and stays \
+                   PID 1: it is a dash patched as Debian and Ubuntu patch theirs."
+            .into(),
+        "app" => "This machine's dash replaces itself with the last command of `sh -c`, \
+                  as upstream dash does: `app` is PID 1."
+            .into(),
+        other => format!("Under this machine's dash, PID 1 of the shell form is `{other}`."),
+    }
 }
 
 /// Prints `header`, then the rows that `rows` prints for each of the
@@ -221,28 +249,74 @@ fn docker_table(options: &Options) -> Result<(), NotShown> {
             &app_args(ORPHANS, 30),
             options,
         )?;
-        println!("{row}");
+        println!("{}", row.text);
     }
     Ok(())
 }
 
-/// Chapter 9's table: a trap for SIGTERM, and a command busy for 3 s.
+/// How long `app` stays busy in chapter 9's table, in seconds.
+const TRAP_LIFETIME: u32 = 3;
+
+/// Chapter 9's table: a trap for SIGTERM, and a command busy for
+/// [`TRAP_LIFETIME`]; then the verdict, from the rows.
 fn traps_table(options: &Options) -> Result<(), NotShown> {
     let header =
         "| script (PID 1) | shell | gone after SIGTERM | PID 1's exit status |\n|---|---|---|---|";
+    // (the command in the foreground?, seconds from SIGTERM to the end)
+    let mut stops: Vec<(bool, f64)> = Vec::new();
     with_host_shells(header, |place, shell| {
-        for pattern in &PATTERNS[4..6] {
-            let outcome = run(place, shell, pattern.start, &app_args(0, 3), options)?;
+        for (foreground, pattern) in [(true, &PATTERNS[4]), (false, &PATTERNS[5])] {
+            let outcome = run(
+                place,
+                shell,
+                pattern.start,
+                &app_args(0, TRAP_LIFETIME),
+                options,
+            )?;
             println!(
                 "| {} | {} | {} | {} |",
                 pattern.label,
                 shell.name,
-                took(&outcome, options.grace),
+                outcome.took_cell(options.grace),
                 outcome.status
             );
+            stops.push((foreground, outcome.took.as_secs_f64()));
         }
         Ok(())
-    })
+    })?;
+    if !stops.is_empty() {
+        println!("\n{}", traps_verdict(&stops));
+    }
+    Ok(())
+}
+
+/// What the trap table's rows say: the slowest and the fastest stop of
+/// each way of writing the script. `stops` holds both ways (each host
+/// shell runs both).
+fn traps_verdict(stops: &[(bool, f64)]) -> String {
+    // The fastest stop, and the span of the stops ("3.00 s", "0.00 to 0.01 s").
+    let range = |foreground: bool| {
+        let times = stops.iter().filter(|s| s.0 == foreground).map(|s| s.1);
+        let low = times.clone().fold(f64::INFINITY, f64::min);
+        let high = times.fold(0.0, f64::max);
+        let span = if format!("{low:.2}") == format!("{high:.2}") {
+            format!("{low:.2} s")
+        } else {
+            format!("{low:.2} to {high:.2} s")
+        };
+        (low, span)
+    };
+    let ((fg_low, fg_span), (_, bg_span)) = (range(true), range(false));
+    let busy = f64::from(TRAP_LIFETIME);
+    let waited = if fg_low > busy / 2.0 {
+        "each shell ran its trap only once `app` had finished"
+    } else {
+        "some shell ran its trap before `app` had finished"
+    };
+    format!(
+        "With the command in the foreground, PID 1 was gone {fg_span} after SIGTERM \
+         ({waited}; `app` stays busy for {busy} s); with `&` and `wait`, {bg_span} after it."
+    )
 }
 
 /// The header of chapter 13's tables.
@@ -259,6 +333,12 @@ fn app_args(orphans: u32, lifetime: u32) -> Vec<String> {
     ]
 }
 
+/// A row of the table, and the name of the PID 1 it found.
+struct Row {
+    text: String,
+    pid1: String,
+}
+
 /// Runs one row and formats it.
 fn measure(
     place: &Place,
@@ -266,7 +346,7 @@ fn measure(
     pattern: &Pattern,
     app: &[String],
     options: &Options,
-) -> Result<String, String> {
+) -> Result<Row, String> {
     let outcome = run(place, shell, pattern.start, app, options)?;
     // Every orphan has exited before `app` says it is ready, so any process
     // still named `orphan` is a zombie nobody reaped.
@@ -276,24 +356,18 @@ fn measure(
         _ => shell.name,
     };
     let heard = outcome.heard_sigterm.iter().any(|(name, _)| name == "app");
-    Ok(format!(
-        "| {} | {shell_name} | `{}` | {zombies} of {ORPHANS} | {} | {} | {} |",
+    let pid1 = outcome.running.first().map_or("?", String::as_str);
+    let text = format!(
+        "| {} | {shell_name} | `{pid1}` | {zombies} of {ORPHANS} | {} | {} | {} |",
         pattern.label,
-        outcome.running.first().map_or("?", String::as_str),
         if heard { "yes" } else { "no" },
-        took(&outcome, options.grace),
+        outcome.took_cell(options.grace),
         outcome.status
-    ))
-}
-
-/// How long the stop took, and whether it needed SIGKILL.
-fn took(outcome: &Outcome, grace: Duration) -> String {
-    let seconds = outcome.took.as_secs_f64();
-    if outcome.killed {
-        format!("{seconds:.2} s, SIGKILL after {} s", grace.as_secs_f64())
-    } else {
-        format!("{seconds:.2} s")
-    }
+    );
+    Ok(Row {
+        text,
+        pid1: pid1.to_string(),
+    })
 }
 
 // ANCHOR: run
@@ -429,5 +503,12 @@ mod tests {
             let message = refusal(parse, args);
             assert!(message.contains(reason), "{args:?}: {message}");
         }
+    }
+
+    #[test]
+    fn the_dash_verdict_follows_the_row() {
+        assert!(dash_verdict("dash").contains("forks"));
+        assert!(dash_verdict("app").contains("upstream"));
+        assert!(dash_verdict("sh").contains("`sh`"));
     }
 }

@@ -38,7 +38,7 @@ container's first process is, who adopted the orphans, how many zombies
 there are, and who adopted the orphan of `exec`.
 
 stop: the workload starts a helper in a session of its own, which needs
-2 s to clean up after SIGTERM, then becomes `sleep 1000`; the app
+1.5 s to clean up after SIGTERM, then becomes `sleep 1000`; the app
 container is stopped with `stop -t TIMEOUT`. The table says how long that
 took, the exit status, and whether the helper got SIGTERM and finished.
 
@@ -63,9 +63,10 @@ exec sleep 1000";
 const EXEC_ORPHAN: &str = "(sleep 998 >/dev/null 2>&1 &)";
 
 /// The `stop` workload: a helper in a session of its own (like a daemon
-/// a script started) that needs two seconds to clean up after SIGTERM.
+/// a script started) that needs 1.5 s to clean up after SIGTERM: less
+/// than foster's default grace, more than a `stop -t 1` or a `--grace 1s`.
 /// busybox sh runs a trap once the foreground `sleep 0.05` is over.
-const STOP: &str = "setsid sh -c 'trap \"echo helper: SIGTERM; sleep 2; \
+const STOP: &str = "setsid sh -c 'trap \"echo helper: SIGTERM; sleep 1.5; \
 echo helper: cleaned up; exit 0\" TERM; echo helper: ready; \
 while :; do sleep 0.05; done' &
 echo ready
@@ -145,10 +146,20 @@ fn main() {
         .partition(|row| tini.is_ok() || !needs_tini(row));
     if !runnable.is_empty() {
         print_table(&setup, options.experiment, &runnable);
+        if options.experiment == Experiment::Stop {
+            println!("\n{}", default_grace_sentence());
+        }
     }
     if let (false, Err(missing)) = (skipped.is_empty(), tini) {
         println!("\n{}", missing.line("The rows with tini"));
     }
+}
+
+/// foster's default grace, from foster's own code rather than typed here,
+/// for the rows whose foster has no `--grace`.
+fn default_grace_sentence() -> String {
+    let grace = foster::options::Grace::DEFAULT.duration().as_secs_f64();
+    format!("foster's default grace, in the rows without `--grace`, is {grace} s.")
 }
 
 /// The engine and the project's image in it, or the one line that says
@@ -178,11 +189,11 @@ fn print_table(setup: &Setup, experiment: Experiment, rows: &[&Row]) {
     let program = setup.engine.program;
     match experiment {
         Experiment::Orphans => {
-            println!("| pod's first container | app container runs | PID 1 | app's first process | orphans adopted by | zombies | orphan of `{program} exec` adopted by |");
-            println!("|---|---|---|---|---|---|---|");
+            println!("| first container | app container runs | PID 1 | its first process | orphans went to | `{program} exec`'s orphan went to |");
+            println!("|---|---|---|---|---|---|");
         }
         Experiment::Stop => {
-            println!("| pod's first container | app container runs | `{program} stop -t` | took | exit status | helper got SIGTERM | helper cleaned up |");
+            println!("| first container | app container runs | `stop -t` | took | exit status | helper got SIGTERM | helper cleaned up |");
             println!("|---|---|---|---|---|---|---|");
         }
     }
@@ -192,7 +203,11 @@ fn print_table(setup: &Setup, experiment: Experiment, rows: &[&Row]) {
             Experiment::Orphans => orphans_row(setup, row).map(|o| o.cells()),
             Experiment::Stop => stop_row(setup, row).map(|s| s.cells(row.timeout)),
         };
-        let cells = cells.unwrap_or_else(|e| e.cells());
+        let figures = match experiment {
+            Experiment::Orphans => 4,
+            Experiment::Stop => 5,
+        };
+        let cells = cells.unwrap_or_else(|e| e.cells(figures));
         println!(
             "| {} | {} | {cells} |",
             pod_label(&row.pod),
@@ -221,10 +236,10 @@ impl From<String> for RowError {
 }
 
 impl RowError {
-    /// One cell with the reason, then empty cells to fill the row (both
-    /// tables have five columns of figures).
-    fn cells(&self) -> String {
-        let empty = " | | | |";
+    /// One cell with the reason, then empty cells to fill the row's
+    /// `figures` columns.
+    fn cells(&self, figures: usize) -> String {
+        let empty = " |".repeat(figures.saturating_sub(1));
         match self {
             RowError::Refused(why) => format!("*refused:* {why}{empty}"),
             RowError::Failed(why) => format!("*failed:* {why}{empty}"),
@@ -381,16 +396,22 @@ fn parent_of(processes: &[Process], args: &str) -> String {
 }
 
 impl Orphans {
+    /// The four figures of a row; whether the orphans were reaped goes
+    /// with who adopted them, to keep the table narrow.
     fn cells(&self) -> String {
-        let zombies = match self.zombies.first() {
-            None => "0".to_string(),
+        let fate = match self.zombies.first() {
+            None => "reaped".to_string(),
             Some(parent) if self.zombies.iter().all(|p| p == parent) => {
-                format!("{}, children of {parent}", self.zombies.len())
+                format!("{} zombies of {parent}", self.zombies.len())
             }
-            Some(_) => format!("{} ({})", self.zombies.len(), self.zombies.join(", ")),
+            Some(_) => format!(
+                "{} zombies ({})",
+                self.zombies.len(),
+                self.zombies.join(", ")
+            ),
         };
         format!(
-            "{} | {} | {} | {zombies} | {}",
+            "{} | {} | {}: {fate} | {}",
             self.pid1, self.first, self.adopter, self.exec_adopter
         )
     }
@@ -456,7 +477,7 @@ fn pod_label(pod: &PodKind) -> String {
     match pod {
         PodKind::Alone => "none (own PID namespace)".into(),
         PodKind::Ours(command) => format!("`{}`", command.join(" ")),
-        PodKind::Infra => "Podman's infra container".into(),
+        PodKind::Infra => "Podman's infra".into(),
     }
 }
 
@@ -465,7 +486,7 @@ fn app_label(app: &AppKind) -> String {
         AppKind::Direct => "the workload, no init".into(),
         AppKind::EngineInit => "`--init`".into(),
         AppKind::InitPathFoster => "`--init --init-path` foster".into(),
-        AppKind::Init(words) => format!("`{}` as the entrypoint", words.join(" ")),
+        AppKind::Init(words) => format!("`{}` as entrypoint", words.join(" ")),
     }
 }
 

@@ -34,6 +34,10 @@ fn main() {
         }
     }
     println!();
+    match who_holds_pid1(&ready) {
+        Ok(sentence) => println!("{sentence}\n"),
+        Err(e) => println!("*Who is the parent of PID 1 could not be read:* {e}\n"),
+    }
     println!("{}", without_rlimits(&ready));
     if let Ok(version) = ready
         .engine
@@ -73,3 +77,44 @@ fn without_rlimits(ready: &Ready) -> String {
     }
 }
 // ANCHOR_END: rlimits
+
+// ANCHOR: conmon
+/// One sentence, from a container of `sleep 1000` without an init: the OCI
+/// runtime that Podman used for it, and what the parent of the container's
+/// first process is, seen from the host (`podman inspect` gives both PIDs).
+fn who_holds_pid1(ready: &Ready) -> Result<String, String> {
+    let command = ["/bin/sleep".to_string(), "1000".to_string()];
+    let container = ready.engine.create(&[], &ready.image, &command)?;
+    container.start()?;
+    let format = "{{.OCIRuntime}} {{.State.Pid}} {{.State.ConmonPid}}";
+    let answer = ready
+        .engine
+        .run(&["inspect", "--format", format, &container.name])?;
+    let [runtime, pid, conmon] = answer.split_whitespace().collect::<Vec<_>>()[..] else {
+        return Err(format!("podman inspect answered {answer:?}"));
+    };
+    let parent = host_field(pid, "PPid")?;
+    let parent_name = host_field(&parent, "Name")?;
+    let whose = if parent == conmon {
+        "conmon, the monitor Podman left for the container"
+    } else {
+        "not the conmon that `podman inspect` names"
+    };
+    Ok(format!(
+        "On this machine Podman ran its containers with the OCI runtime `{runtime}`. \
+         Seen from the host, the parent of a container's first process (host PID {pid}) \
+         is `{parent_name}` (PID {parent}): {whose}."
+    ))
+}
+
+/// A field of `/proc/PID/status` on the host, such as `PPid` or `Name`.
+fn host_field(pid: &str, field: &str) -> Result<String, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .map(|value| value.trim().to_string())
+        .ok_or_else(|| format!("no {field} in /proc/{pid}/status"))
+}
+// ANCHOR_END: conmon

@@ -263,8 +263,9 @@ fn mount_v2_privately() -> Result<V2, String> {
 // --pids
 
 // ANCHOR: pids
-/// `container PID1 orphan-maker -n 40` in a group limited to 20 processes.
-fn pids_row(hierarchy: &Hierarchy, pid1: &str) -> Result<String, String> {
+/// `container PID1 orphan-maker -n 40` in a group limited to 20 processes:
+/// the table's row, and orphan-maker's account of a fork that failed.
+fn pids_row(hierarchy: &Hierarchy, pid1: &str) -> Result<(String, Option<String>), String> {
     let group = Group::new(&hierarchy.dir)?;
     group.set("pids.max", &PIDS_MAX.to_string())?;
     let mut command = Command::new(sibling("container"));
@@ -281,27 +282,45 @@ fn pids_row(hierarchy: &Hierarchy, pid1: &str) -> Result<String, String> {
         format!("orphan-maker's report ({e}): {}", stderr.trim())
     })?;
     let count = |key: &str| report[key].as_array().map_or(0, Vec::len);
-    Ok(format!(
-        "| `{pid1}` | {} | {} | {} | {} | {} | `{}` |",
+    let row = format!(
+        "| `{pid1}` | {} | {} | {} | {} | `{}` |",
         group.read("pids.max"),
         count("orphans"),
         count("zombies"),
-        report["fork_failure"].as_str().unwrap_or("no"),
         group.read("pids.peak"),
         group.read("pids.events").replace('\n', ", "),
-    ))
+    );
+    Ok((row, report["fork_failure"].as_str().map(short_failure)))
 }
 // ANCHOR_END: pids
+
+/// orphan-maker's account of a refused fork ("orphan 17: fork: EAGAIN: Try
+/// again"), shorter: "orphan 17: EAGAIN".
+fn short_failure(failure: &str) -> String {
+    let (which, rest) = failure.split_once(": ").unwrap_or((failure, ""));
+    match rest.split(": ").find(|word| word.starts_with('E')) {
+        Some(errno) => format!("{which}: {errno}"),
+        None => failure.to_string(),
+    }
+}
 
 fn pids_table() -> Result<(), NotShown> {
     capability::namespaces()?;
     let hierarchy = pids_hierarchy()?;
     may_make_groups(&hierarchy.dir)?;
-    println!("| PID 1 | `pids.max` | orphans made | zombies left | a fork failed | `pids.peak` | `pids.events` |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| PID 1 | `pids.max` | orphans made | zombies left | `pids.peak` | `pids.events` |");
+    println!("|---|---|---|---|---|---|");
+    let mut refused = Vec::new();
     for pid1 in ["naive-init", "foster"] {
         eprintln!("cgroup-table: {pid1} orphan-maker -n {ORPHANS} with pids.max {PIDS_MAX}");
-        println!("{}", pids_row(&hierarchy, pid1)?);
+        let (row, failure) = pids_row(&hierarchy, pid1)?;
+        println!("{row}");
+        if let Some(failure) = failure {
+            refused.push(format!("under `{pid1}`, {failure}"));
+        }
+    }
+    if !refused.is_empty() {
+        println!("\nThe fork the limit refused: {}.", refused.join("; "));
     }
     println!(
         "\n*Measured with the pids controller of cgroup v{}.*",
@@ -336,10 +355,44 @@ fn docker_table() -> Result<(), NotShown> {
     let image = image_or_missing()?.reference;
     println!("| how the container is started | its `pids.max` |");
     println!("|---|---|");
-    for options in [&[][..], &["--pids-limit", "100"][..]] {
-        println!("{}", docker_row(&image, options)?);
+    let mut unlimited = None;
+    for options in [
+        &[][..],
+        &["--pids-limit", "-1"][..],
+        &["--pids-limit", "100"][..],
+    ] {
+        let row = docker_row(&image, options)?;
+        println!("{row}");
+        if options.is_empty() {
+            unlimited = Some(row.ends_with("| `max` |"));
+        }
     }
+    let driver = orphans::docker::docker_text(&[
+        "info",
+        "--format",
+        "{{.CgroupDriver}} {{.CgroupVersion}}",
+    ])?;
+    println!("\n{}", docker_verdict(&driver, unlimited == Some(true)));
     Ok(())
+}
+
+/// The sentence under the table: which cgroup driver and version this
+/// machine's engine uses (`driver_and_version`, as `docker info` gives
+/// them), and what that made of a container without `--pids-limit`.
+fn docker_verdict(driver_and_version: &str, unlimited: bool) -> String {
+    let (driver, version) = driver_and_version
+        .split_once(' ')
+        .unwrap_or((driver_and_version, "?"));
+    let setup =
+        format!("This machine's Docker uses the `{driver}` cgroup driver on cgroup v{version}");
+    match (driver, unlimited) {
+        (_, true) => format!("{setup}: without `--pids-limit` a container has no pids limit."),
+        ("systemd", false) => format!(
+            "{setup}: even without `--pids-limit`, or with `-1`, a container's scope \
+             gets the limit systemd gives every unit, `DefaultTasksMax`."
+        ),
+        (_, false) => format!("{setup}: without `--pids-limit` a container still has a limit."),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -542,6 +595,15 @@ mod tests {
     fn one_table_is_named() {
         assert_eq!(options(parse, &["--pids"]), Table::Pids);
         assert_eq!(options(parse, &["--docker"]), Table::Docker);
+        assert_eq!(
+            short_failure("orphan 17: fork: EAGAIN: Try again"),
+            "orphan 17: EAGAIN"
+        );
+        assert_eq!(short_failure("something else"), "something else");
+        assert!(
+            docker_verdict("cgroupfs 1", true).contains("`cgroupfs` cgroup driver on cgroup v1")
+        );
+        assert!(docker_verdict("systemd 2", false).contains("DefaultTasksMax"));
         assert_eq!(options(parse, &["--pids", "--kill"]), Table::Kill);
         help_and_version(parse);
         for (args, reason) in [

@@ -44,6 +44,17 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// How long the stop took, as a table's cell: "0.01 s", or "2.00 s,
+    /// SIGKILL after 2 s" when the grace ran out.
+    pub fn took_cell(&self, grace: Duration) -> String {
+        let seconds = self.took.as_secs_f64();
+        if self.killed {
+            format!("{seconds:.2} s, SIGKILL after {} s", grace.as_secs_f64())
+        } else {
+            format!("{seconds:.2} s")
+        }
+    }
+
     /// "nobody", or "naive-init (PID 1), worker (PID 2)".
     pub fn who_heard_sigterm(&self) -> String {
         if self.heard_sigterm.is_empty() {
@@ -64,15 +75,34 @@ const START_PATIENCE: Duration = Duration::from_secs(5);
 /// times we report.
 const TICK: Duration = Duration::from_millis(2);
 
-// ANCHOR: stop
+/// What a caller may look at once the workload is ready, just before
+/// SIGTERM: PID 1 as this machine's `/proc` numbers it, and the journal as
+/// far as it has been written.
+pub struct Ready {
+    pub pid1: Pid,
+    pub journal: String,
+}
+
 /// Starts `plan.command` as PID 1 of a new namespace, waits until it is
 /// ready, and stops it as `docker stop` would.
 pub fn stop(plan: &Plan) -> Result<Outcome, String> {
+    stop_looking(plan, |_| ()).map(|(outcome, ())| outcome)
+}
+
+// ANCHOR: stop
+/// [`stop`], and what `look` finds in the namespace once it is ready
+/// (chapter 17 reads PID 1's signal handling and counts zombies there).
+pub fn stop_looking<T>(
+    plan: &Plan,
+    look: impl FnOnce(&Ready) -> T,
+) -> Result<(Outcome, T), String> {
     let journal = Journal::new()?;
     let mut container = dying_with_us(&mut Command::new(&plan.container))
         .args(&plan.command)
         .env(journal::VARIABLE, &journal.path)
         .env("PATH", path_with_siblings())
+        // The workload's output is not the table's.
+        .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot run {}: {e}", plan.container.display()))?;
     let container_pid = container.id() as i32;
@@ -91,6 +121,10 @@ pub fn stop(plan: &Plan) -> Result<Outcome, String> {
         }
     };
     let running = namespace_processes(pid1);
+    let seen = look(&Ready {
+        pid1,
+        journal: std::fs::read_to_string(&journal.path).unwrap_or_default(),
+    });
 
     // What `docker stop` does: SIGTERM to PID 1 only, then a grace period.
     let sigterm_sent = Instant::now();
@@ -105,13 +139,14 @@ pub fn stop(plan: &Plan) -> Result<Outcome, String> {
     }
     let took = sigterm_sent.elapsed();
     let status = ended.ok_or("the namespace survived SIGKILL")?;
-    Ok(Outcome {
+    let outcome = Outcome {
         running,
         heard_sigterm: journal.entries("sigterm"),
         took,
         killed,
         status: shell_code(status),
-    })
+    };
+    Ok((outcome, seen))
 }
 // ANCHOR_END: stop
 
@@ -122,18 +157,31 @@ pub fn stop(plan: &Plan) -> Result<Outcome, String> {
 /// a file inside the container, read with `docker exec` while it runs and
 /// copied out with `docker cp` once it has stopped: nothing is mounted.
 pub fn docker_stop(image: &str, plan: &Plan) -> Result<Outcome, String> {
+    docker_stop_looking(image, &[], plan, |_| ()).map(|(outcome, ())| outcome)
+}
+
+/// [`docker_stop`] with more options for `docker run` (`--init`), and what
+/// `look` finds once the workload is ready (its `pid1` is the host's PID
+/// of the container's PID 1).
+pub fn docker_stop_looking<T>(
+    image: &str,
+    options: &[&str],
+    plan: &Plan,
+    look: impl FnOnce(&Ready) -> T,
+) -> Result<(Outcome, T), String> {
     let journal = Journal::new()?;
     let name = orphans::docker::unique_container_name("stop");
     let mut run = dying_with_us(&mut Command::new("docker"))
         .args(RUN)
         .args(["--name", &name, "--env"])
         .arg(format!("{}={IN_CONTAINER}", journal::VARIABLE))
+        .args(options)
         .arg(image)
         .args(&plan.command)
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot run docker: {e}"))?;
-    let result = stop_in_docker(&name, &mut run, plan, &journal);
+    let result = stop_in_docker(&name, &mut run, plan, &journal, look);
     let _ = Command::new("docker")
         .args(["rm", "--force", &name])
         .output();
@@ -144,12 +192,13 @@ pub fn docker_stop(image: &str, plan: &Plan) -> Result<Outcome, String> {
 /// Where the workloads in the container keep their journal.
 const IN_CONTAINER: &str = "/journal";
 
-fn stop_in_docker(
+fn stop_in_docker<T>(
     name: &str,
     run: &mut Child,
     plan: &Plan,
     journal: &Journal,
-) -> Result<Outcome, String> {
+    look: impl FnOnce(&Ready) -> T,
+) -> Result<(Outcome, T), String> {
     let pid1 = wait_until_ready(
         run,
         plan.ready,
@@ -157,6 +206,10 @@ fn stop_in_docker(
         || docker_pid1(name),
     )?;
     let running = namespace_processes(pid1);
+    let seen = look(&Ready {
+        pid1,
+        journal: journal_text_in_container(name),
+    });
     let grace = plan.grace.as_secs_f64().round() as u64;
     let sigterm_sent = Instant::now();
     // `docker stop` returns once the container has stopped.
@@ -180,7 +233,7 @@ fn stop_in_docker(
             String::from_utf8_lossy(&copied.stderr).trim()
         ));
     }
-    Ok(Outcome {
+    let outcome = Outcome {
         running,
         heard_sigterm: journal.entries("sigterm"),
         took,
@@ -188,18 +241,24 @@ fn stop_in_docker(
         // that lasted the whole grace period did.
         killed: took >= Duration::from_secs(grace),
         status: shell_code(status),
-    })
+    };
+    Ok((outcome, seen))
 }
 // ANCHOR_END: docker
 
 /// The journal inside the running container `name`, as far as it has been
 /// written (empty before the first line, or before the container runs).
 fn journal_in_container(name: &str) -> Vec<Entry> {
+    journal::parse_all(&journal_text_in_container(name))
+}
+
+/// The text of the journal inside the running container `name`.
+fn journal_text_in_container(name: &str) -> String {
     Command::new("docker")
         .args(["exec", name, "cat", IN_CONTAINER])
         .stderr(Stdio::null())
         .output()
-        .map(|output| journal::parse_all(&String::from_utf8_lossy(&output.stdout)))
+        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
         .unwrap_or_default()
 }
 
@@ -337,5 +396,27 @@ impl Journal {
 impl Drop for Journal {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_cell_says_when_sigkill_was_needed() {
+        let outcome = |seconds, killed| Outcome {
+            running: Vec::new(),
+            heard_sigterm: Vec::new(),
+            took: Duration::from_secs_f64(seconds),
+            killed,
+            status: 137,
+        };
+        let grace = Duration::from_secs(2);
+        assert_eq!(outcome(0.013, false).took_cell(grace), "0.01 s");
+        assert_eq!(
+            outcome(2.004, true).took_cell(grace),
+            "2.00 s, SIGKILL after 2 s"
+        );
     }
 }

@@ -23,10 +23,13 @@
 //! as `orphans::initbench`.
 
 mod cli;
+mod counts;
 mod forwarding;
 mod idle;
 mod output;
+mod paced;
 mod reaping;
+mod relay;
 mod size;
 mod startup;
 mod stopping;
@@ -47,7 +50,8 @@ fn main() {
     match args.next().as_deref() {
         Some("orphans") => workload::orphans(args.collect()),
         Some("recorder") => workload::recorder(),
-        Some("relay") => workload::relay(args.collect()),
+        Some("relay") => relay::relay(args.collect()),
+        Some("paced") => paced::paced(args.collect()),
         _ => run_benchmark(cli::parse_arguments()),
     }
 }
@@ -117,6 +121,9 @@ fn run_round(bench: &Bench, measures: &[Measure], round: usize) -> Figures {
             Measure::Forwarding => forwarding::forwarding(bench, &mut figures, round),
             Measure::Stopping => stopping::stopping(bench, &mut figures, round),
             Measure::Size => size::size(bench, &mut figures, round),
+            // The same in every round: counted once.
+            Measure::Counts if round == 0 => counts::counts(bench, &mut figures),
+            Measure::Counts | Measure::Syscalls => {}
         }
     }
     figures

@@ -4,22 +4,19 @@
 //! - `initbench orphans steady|burst N`: the init's child, which makes
 //!   orphans and reports what the init did with them;
 //! - `initbench recorder`: the init's child, which stamps every signal it
-//!   reads;
-//! - `initbench relay signalfd|sigwait -- CMD`: the floor, an init that
-//!   does the least any init must (one wake-up, one read, one kill per
-//!   signal).
+//!   reads.
+//!
+//! The floor, `initbench relay`, is in `relay.rs`.
 
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use foster::procfs;
-use foster::status::{reap, Wait};
-use nix::sys::signal::{kill, SigSet, Signal};
+use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::waitpid;
-use nix::unistd::{fork, pipe, read, ForkResult, Pid};
+use nix::unistd::{fork, pipe, read, ForkResult};
 use orphans::cli::{fail, usage_error};
 use orphans::initbench::bench::monotonic_ns;
 use orphans::process::exit_now;
@@ -27,8 +24,7 @@ use orphans::process::exit_now;
 /// How to call the subcommands; they are run by the benchmark, not by hand.
 const USAGE: &str = "\
 usage: initbench orphans steady|burst N
-       initbench recorder
-       initbench relay signalfd|sigwait -- CMD [ARGS...]";
+       initbench recorder";
 
 /// What the orphan workload saw: the init's CPU time while it reaped
 /// `orphans` orphans, the most zombies at once, and the zombies left.
@@ -222,76 +218,6 @@ pub fn recorder() {
             .is_err()
         {
             return;
-        }
-    }
-}
-
-/// The floor: the least an init can do and still forward signals and reap.
-/// `initbench relay signalfd|sigwait -- CMD`: it blocks every signal and
-/// waits for the next one, either reading a signalfd(2) as foster does or
-/// in sigwait(3) as dumb-init does. Per signal: one wake-up, one system
-/// call that returns the signal, one kill(2) to the command; per SIGCHLD,
-/// waitpid(2) until no dead child is left. It exits with the command's
-/// status. No options, no messages, no grace: a yardstick, not an init to
-/// use. The command inherits the blocked mask (initbench's own workloads
-/// block what they read anyway).
-pub fn relay(args: Vec<String>) {
-    let (Some(how), Some("--")) = (args.first(), args.get(1).map(String::as_str)) else {
-        usage_error(
-            "initbench relay",
-            &"expected signalfd|sigwait -- CMD [ARGS...]",
-            USAGE,
-        )
-    };
-    let Some((program, rest)) = args[2..].split_first() else {
-        usage_error("initbench relay", &"no command after --", USAGE)
-    };
-    let all = SigSet::all();
-    let blocked = all.thread_block();
-    let next_signal: Box<dyn Fn() -> Option<i32>> = match how.as_str() {
-        "signalfd" => {
-            let fd = blocked
-                .and_then(|()| SignalFd::with_flags(&all, SfdFlags::SFD_CLOEXEC))
-                .unwrap_or_else(|e| fail("initbench relay", 1, &format!("signalfd: {e}")));
-            Box::new(move || Some(fd.read_signal().ok()??.ssi_signo as i32))
-        }
-        "sigwait" => {
-            blocked.unwrap_or_else(|e| fail("initbench relay", 1, &format!("sigprocmask: {e}")));
-            Box::new(move || all.wait().ok().map(|signal| signal as i32))
-        }
-        other => usage_error(
-            "initbench relay",
-            &format!("unknown way to wait '{other}'"),
-            USAGE,
-        ),
-    };
-    let child = match Command::new(program).args(rest).spawn() {
-        Ok(child) => Pid::from_raw(child.id() as i32),
-        Err(e) => fail("initbench relay", 127, &format!("{program}: {e}")),
-    };
-    loop {
-        let Some(number) = next_signal() else {
-            continue;
-        };
-        if number == Signal::SIGCHLD as i32 {
-            if let Some(code) = reap_until_none(child) {
-                exit_now(code);
-            }
-        } else if let Ok(signal) = Signal::try_from(number) {
-            let _ = kill(child, signal);
-        }
-    }
-}
-
-/// Reaps every dead child; the command's status if it was one of them.
-fn reap_until_none(command: Pid) -> Option<i32> {
-    loop {
-        match reap(-1, Wait::NoHang) {
-            Ok(Some(reaped)) if reaped.pid == command.as_raw() => {
-                return reaped.status.shell_status()
-            }
-            Ok(Some(_)) => continue,
-            Ok(None) | Err(_) => return None,
         }
     }
 }

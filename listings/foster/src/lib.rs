@@ -8,6 +8,9 @@
 //! here, in the crate that must stay small, so that the book depends on
 //! foster and never the other way round.
 
+// Every `unsafe` is in `sys`, behind safe functions with contracts.
+#![deny(unsafe_code)]
+
 // Lets each module name its siblings `foster::…`, the same path a chapter's
 // code block uses when it is compiled as a program of its own.
 extern crate self as foster;
@@ -21,3 +24,7 @@ pub mod shutdown;
 pub mod signals;
 pub mod spawn;
 pub mod status;
+pub mod stop_delay;
+#[allow(unsafe_code)]
+pub mod sys;
+pub mod user;

@@ -2,6 +2,7 @@
 //! forwards it the signals it gets, reaps every orphan it adopts, and when
 //! the command exits, stops what is left, gently, before exiting with the
 //! command's status. A drop-in for tini (same flags and variables).
+#![deny(unsafe_code)] // foster's unsafe is all in foster::sys
 
 use std::ffi::OsString;
 use std::process::exit;
@@ -12,7 +13,9 @@ use foster::procfs;
 use foster::reap::Reaper;
 use foster::shutdown::shut_down;
 use foster::signals::{name, send, Signals};
-use foster::spawn::{note_inherited_sigpipe, spawn, terminal};
+use foster::spawn::{spawn, terminal};
+use foster::stop_delay::StopDelay;
+use foster::user::Identity;
 use nix::errno::Errno;
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
@@ -33,16 +36,17 @@ fn main() {
     let proc_is_ours = check_proc(log);
     let command = start(&options, &signals, log);
     let mut reaper = Reaper::new(command, log, options.warn_on_reap, proc_is_ours);
+    let mut stop_delay = StopDelay::new(options.stop_delay.duration());
 
     // The loop. From here on an error only warns: foster must outlive the
     // command and keep reaping, whatever happens.
     let status = loop {
-        let arrival = signals.next();
+        let arrival = stop_delay.next(&signals, log);
         if arrival.number == Signal::SIGCHLD as i32 {
             if let Some(status) = reaper.reap_all().command_status {
                 break status;
             }
-        } else {
+        } else if !stop_delay.holds(arrival, log) {
             forward(arrival.number, command, &options, log);
         }
     };
@@ -134,15 +138,31 @@ fn check_proc(log: Log) -> bool {
     }
 }
 
-/// Starts the command, or exits the way a shell would: 127 when it does
-/// not exist, 126 when it cannot be run.
+/// Starts the command (as the user `-u` names), or exits the way a shell
+/// would: 127 when it does not exist, 126 when it cannot be run.
 fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
-    match spawn(&options.command, signals.original_mask, terminal()) {
+    // Never empty (options::parse refuses an empty command); checked all the same.
+    let program = options
+        .command
+        .first()
+        .map(|p| p.to_string_lossy())
+        .unwrap_or_default();
+    let identity = options.user.as_ref().map(|spec| {
+        spec.resolve_here().unwrap_or_else(|why| {
+            fail(
+                126,
+                format_args!("cannot run '{program}' as {}: {why}", spec.user),
+            )
+        })
+    });
+    match spawn(
+        &options.command,
+        signals.original_mask,
+        terminal(),
+        identity.as_ref(),
+    ) {
         Ok(pid) => {
-            log.info(format_args!(
-                "started {} as {pid}",
-                options.command[0].to_string_lossy()
-            ));
+            log.info(format_args!("started {program} as {pid}"));
             pid
         }
         Err(error) => {
@@ -151,27 +171,24 @@ fn start(options: &Options, signals: &Signals, log: Log) -> Pid {
             } else {
                 126
             };
-            let program = options.command[0].to_string_lossy();
-            fail(code, format_args!("cannot run '{program}': {error}"))
+            let who = identity.as_ref().map(as_whom).unwrap_or_default();
+            let hint = match (&identity, error.raw_os_error()) {
+                (Some(_), Some(libc::EPERM)) => "; changing user needs root",
+                _ => "",
+            };
+            fail(
+                code,
+                format_args!("cannot run '{program}'{who}: {error}{hint}"),
+            )
         }
     }
 }
-// ANCHOR_END: setup
 
-// ANCHOR: sigpipe
-/// Rust's runtime sets SIGPIPE to "ignore" before `main` runs, and that
-/// would hide whether foster's parent had ignored it. The C library runs
-/// the functions listed in the ELF section `.init_array` before `main`,
-/// and so before Rust's runtime: this one notes SIGPIPE's action as the
-/// parent left it, for the command to inherit.
-#[used]
-#[link_section = ".init_array"]
-static NOTE_SIGPIPE_FIRST: extern "C" fn() = note_sigpipe_first;
-
-extern "C" fn note_sigpipe_first() {
-    note_inherited_sigpipe();
+/// " as uid 1000, gid 1000", for a message.
+fn as_whom(identity: &Identity) -> String {
+    format!(" as uid {}, gid {}", identity.uid, identity.gid)
 }
-// ANCHOR_END: sigpipe
+// ANCHOR_END: setup
 
 fn command_line() -> Options {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();

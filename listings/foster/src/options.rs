@@ -1,13 +1,15 @@
 //! foster's command line and environment: tini's flags and `TINI_*`
 //! variables with tini's meaning, so foster can replace it anywhere
 //! (including as Docker's `--init`, which runs `docker-init -- CMD...`),
-//! plus foster's own `--grace` and `-r` and their `FOSTER_*` equivalents.
+//! plus foster's own `--grace`, `--stop-delay`, `-u` and `-r`, and
+//! `FOSTER_*` variables.
 
 use std::ffi::OsString;
 use std::time::Duration;
 
 use foster::log::{TRACE, WARNINGS};
 use foster::signals::parse_signal;
+use foster::user::UserSpec;
 use nix::sys::signal::Signal;
 
 /// Exit status for a command line that cannot be understood (the convention
@@ -32,6 +34,14 @@ kills the rest and exits with CMD's status (128+N if signal N killed it).
   -v             say more; -vv shows every adoption, reap and signal
   --grace DUR    time left to processes after CMD exits: 2s (default),
                  500ms, 1.5s, 1m, 1h, 0 (exit at once, as tini does)
+  --stop-delay DUR
+                 hold the first SIGTERM for DUR before passing it to CMD
+                 (0, the default: at once); other signals, and a second
+                 SIGTERM, pass at once
+  -u, --user USER[:GROUP]
+                 run CMD as USER (a name in /etc/passwd, or a number),
+                 with USER's groups in /etc/group and its HOME; with
+                 GROUP (a name or a number), in that group alone
   -l             show the license
   -V, --version  show the version
   -h, --help     show this help
@@ -39,12 +49,13 @@ kills the rest and exits with CMD's status (128+N if signal N killed it).
 Environment: FOSTER_SUBREAPER or TINI_SUBREAPER (like -s),
 FOSTER_KILL_PROCESS_GROUP or TINI_KILL_PROCESS_GROUP (like -g),
 FOSTER_VERBOSITY or TINI_VERBOSITY (0 quiet, 1 default, 2 = -v, 3 = -vv),
-FOSTER_GRACE (like --grace). Flags win over the environment.
+FOSTER_GRACE (like --grace), FOSTER_STOP_DELAY (like --stop-delay).
+Flags win over the environment.
 
 Exit status: CMD's status, or 128+N when signal N killed it; 0 instead of
-a status given with -e; 126 when CMD cannot be run, 127 when it is not
-found; 2 for a command line foster cannot read (tini exits 1); 1 when
-foster cannot set itself up (its signals, -s, -p).
+a status given with -e; 126 when CMD cannot be run (or not as -u says),
+127 when it is not found; 2 for a command line foster cannot read (tini
+exits 1); 1 when foster cannot set itself up (its signals, -s, -p).
 
 Grace: when CMD has exited and other processes are left (as PID 1, every
 process in the PID namespace; elsewhere, foster's descendants), foster
@@ -54,7 +65,19 @@ every 100 ms for up to 5 s, and exits. DUR is a number with ms, s, m or h,
 or a bare number of seconds (10 means 10s; 1.5s works too); 0 leaves them
 at once, and when foster is PID 1 the kernel then kills them.
 
-Limits: --grace and FOSTER_GRACE at most 24h; CODE is 0 to 255; a signal
+Stop delay: whoever stops the container may still send it work for a
+moment (Kubernetes takes a pod out of its Service's endpoints while it
+sends SIGTERM); CMD serves it during the delay. The delay counts against
+the stopper's timeout (docker stop -t, terminationGracePeriodSeconds),
+not against the grace, which starts when CMD exits.
+
+User: foster reads /etc/passwd and /etc/group itself (a static program
+cannot use NSS); a number that /etc/passwd does not list runs in group 0
+with HOME=/, as Docker's --user does. foster itself keeps its user, to
+signal and reap every process; changing to another needs root.
+
+Limits: --grace, --stop-delay and their variables at most 24h; a user or
+group number is 0 to 4294967294; CODE is 0 to 255; a signal
 is a name, with or without SIG, in any case (TERM, sigusr1, RTMIN+3), or a
 number from 1 to SIGRTMAX (64 on Linux); -p takes no real-time signal; a
 verbosity above 3 counts as 3. Anything else is a usage error.";
@@ -101,6 +124,20 @@ impl Grace {
     }
 }
 
+/// `--stop-delay`, from 0 (the default: no delay) to [`Grace::MAX`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StopDelay(Duration);
+
+impl StopDelay {
+    pub fn new(duration: Duration) -> Option<StopDelay> {
+        (duration <= Grace::MAX).then_some(StopDelay(duration))
+    }
+
+    pub fn duration(self) -> Duration {
+        self.0
+    }
+}
+
 /// How much foster says: [`QUIET`](foster::log::QUIET) (0) to
 /// [`TRACE`] (3). More `-v`s or a larger number mean 3, as in tini.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +175,10 @@ pub struct Options {
     /// `-r`: (signal, replacement) pairs; a replacement of 0 drops it.
     pub rewrites: Vec<(i32, i32)>,
     pub grace: Grace,
+    /// `--stop-delay`: how long the first SIGTERM waits.
+    pub stop_delay: StopDelay,
+    /// `-u`: whom the command runs as.
+    pub user: Option<UserSpec>,
 }
 
 /// What the command line asks for.
@@ -177,6 +218,10 @@ pub fn parse(
             }
             Short('r') => options.rewrites.push(rewrite(&text(parser.value())?)?),
             Long("grace") => options.grace = grace(&text(parser.value())?)?,
+            Long("stop-delay") => options.stop_delay = stop_delay(&text(parser.value())?)?,
+            Short('u') | Long("user") => {
+                options.user = Some(UserSpec::parse(&text(parser.value())?)?)
+            }
             Value(first) => {
                 options.command.push(first);
                 options.command.extend(parser.raw_args().map_err(error)?);
@@ -210,6 +255,12 @@ fn from_environment(env: &dyn Fn(&str) -> Option<OsString>) -> Result<Options, S
         Some(value) => grace(&os_text(value)?).map_err(|e| format!("FOSTER_GRACE: {e}"))?,
         None => Grace::DEFAULT,
     };
+    let stop_delay = match env("FOSTER_STOP_DELAY") {
+        Some(value) => {
+            stop_delay(&os_text(value)?).map_err(|e| format!("FOSTER_STOP_DELAY: {e}"))?
+        }
+        None => StopDelay::default(),
+    };
     Ok(Options {
         command: Vec::new(),
         subreaper_required: switch("FOSTER_SUBREAPER", "TINI_SUBREAPER"),
@@ -220,6 +271,8 @@ fn from_environment(env: &dyn Fn(&str) -> Option<OsString>) -> Result<Options, S
         success_codes: Vec::new(),
         rewrites: Vec::new(),
         grace,
+        stop_delay,
+        user: None,
     })
 }
 
@@ -263,6 +316,11 @@ fn rewrite(text: &str) -> Result<(i32, i32), String> {
 /// `--grace` and `FOSTER_GRACE`: a [`duration`] of at most [`Grace::MAX`].
 fn grace(text: &str) -> Result<Grace, String> {
     Grace::new(duration(text)?).ok_or_else(|| format!("a grace of '{text}' is over 24h"))
+}
+
+/// `--stop-delay` and `FOSTER_STOP_DELAY`: a [`duration`] of at most a day.
+fn stop_delay(text: &str) -> Result<StopDelay, String> {
+    StopDelay::new(duration(text)?).ok_or_else(|| format!("a stop delay of '{text}' is over 24h"))
 }
 
 /// `5s`, `500ms`, `2m`, `1h`, `1.5s`, or a bare number of seconds such as
@@ -343,6 +401,32 @@ mod tests {
             assert!(grace(bad).is_err(), "{bad}");
         }
         assert_eq!(grace("24h").map(Grace::duration), Ok(Grace::MAX));
+    }
+
+    #[test]
+    fn stop_delay_and_user() {
+        let o = options(&["--stop-delay", "5s", "-u", "app:staff", "x"], &[]);
+        assert_eq!(o.stop_delay.duration(), Duration::from_secs(5));
+        assert_eq!(o.user, UserSpec::parse("app:staff").ok());
+        assert_eq!(
+            options(&["--user", "1000", "x"], &[]).user,
+            UserSpec::parse("1000").ok()
+        );
+        assert_eq!(options(&["x"], &[]).stop_delay.duration(), Duration::ZERO);
+        assert_eq!(options(&["x"], &[]).user, None);
+        let from_env = options(&["x"], &[("FOSTER_STOP_DELAY", "1.5s")]);
+        assert_eq!(from_env.stop_delay.duration(), Duration::from_millis(1500));
+        let flag_wins = options(&["--stop-delay", "0", "x"], &[("FOSTER_STOP_DELAY", "9s")]);
+        assert_eq!(flag_wins.stop_delay.duration(), Duration::ZERO);
+        for bad in [
+            &["--stop-delay", "25h", "x"][..],
+            &["--stop-delay"],
+            &["-u", "", "x"],
+            &["-u", "a:b:c", "x"],
+        ] {
+            assert!(parse_with(bad, &[]).is_err(), "{bad:?}");
+        }
+        assert!(parse_with(&["x"], &[("FOSTER_STOP_DELAY", "soon")]).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! nix 0.32 has neither call, and the C libraries wrap them only in recent
 //! versions, so foster makes the system calls itself.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 use nix::errno::Errno;
 
@@ -20,30 +20,13 @@ impl PidFd {
     /// pidfd_open(2) for `pid`. ESRCH: no such process; ENOSYS: a kernel
     /// older than 5.3.
     pub fn open(pid: i32) -> Result<PidFd, Errno> {
-        // SAFETY: pidfd_open takes a PID and flags (0) and returns a new
-        // file descriptor or -1; it reads no memory of ours.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        let fd = i32::try_from(Errno::result(fd)?).map_err(|_| Errno::EBADF)?;
-        // SAFETY: the kernel has just given us this descriptor, which
-        // nothing else owns; OwnedFd closes it once.
-        Ok(PidFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+        foster::sys::pidfd_open(pid).map(PidFd)
     }
 
     /// pidfd_send_signal(2): signal `number` to this process, as kill(2)
     /// would (the receiver sees SI_USER), or ESRCH if it has been reaped.
     pub fn send(&self, number: i32) -> Result<(), Errno> {
-        // SAFETY: a descriptor we own, a signal number, no siginfo (NULL,
-        // which the kernel reads as kill(2)'s) and no flags.
-        let result = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.0.as_raw_fd(),
-                number,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-        Errno::result(result).map(drop)
+        foster::sys::pidfd_send_signal(self.0.as_fd(), number)
     }
 }
 

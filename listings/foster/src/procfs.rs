@@ -62,18 +62,34 @@ pub fn parent_of(pid: i32) -> Option<i32> {
 /// Whether `/proc` is the procfs of the caller's own PID namespace, where
 /// PIDs mean what they mean to the caller. A container may see the host's
 /// `/proc` (mounted in, or never replaced), or none at all; then
-/// `/proc/self` names another number, or nothing (proc(5), /proc/self).
+/// `/proc/self` is another number, or nothing (proc(5), /proc/self).
 /// `Err` says which, for a message.
 pub fn is_own() -> Result<(), String> {
     let me = nix::unistd::getpid().as_raw();
-    let link = fs::read_link("/proc/self").map_err(|e| format!("/proc/self: {e}"))?;
-    match link.to_str().and_then(|text| text.parse::<i32>().ok()) {
-        Some(pid) if pid == me => Ok(()),
-        _ => Err(format!(
+    match pid_in_proc() {
+        Ok(Some(pid)) if pid == me => Ok(()),
+        Ok(seen) => Err(format!(
             "/proc belongs to another PID namespace (/proc/self is {}, not {me})",
-            link.display()
+            seen.map_or("unreadable".into(), |pid| pid.to_string())
         )),
+        Err(e) => Err(format!("/proc/self: {e}")),
     }
+}
+
+/// The number `/proc/self/stat` starts with: the caller's PID in the PID
+/// namespace of whoever mounted this `/proc` (proc(5)). Read into a small
+/// buffer on the stack: foster asks once, at start, where an allocation
+/// costs more than the system calls.
+fn pid_in_proc() -> nix::Result<Option<i32>> {
+    let stat = open(
+        "/proc/self/stat",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut start = [0u8; 16];
+    let length = read(&stat, &mut start)?;
+    let text = std::str::from_utf8(start.get(..length).unwrap_or_default()).unwrap_or_default();
+    Ok(text.split(' ').next().and_then(|pid| pid.parse().ok()))
 }
 
 /// How many times process `pid` has gone to sleep in the kernel and been

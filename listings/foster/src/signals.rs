@@ -6,40 +6,46 @@
 
 use std::time::Duration;
 
+use foster::sys::{block, every_signal, read_record, set_action};
 use nix::errno::Errno;
-// nix's own libc, whose sigset_t its SigSet holds (the book's tests compile
-// this file next to other copies of the libc crate).
 use nix::libc;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::AsFd;
 
 // ANCHOR: take_over
-/// The signals the kernel raises *because of* what the process just did:
-/// a bad memory access, an illegal instruction, a division by zero, a
-/// breakpoint, a forbidden system call, abort(3). foster blocks them like
-/// the others, because another process may also *send* them with kill(2),
-/// and then they are a message for the command. A real fault still kills
-/// foster: when the kernel forces a fault's signal on a process that blocks
-/// it, it unblocks it and restores its default action first
-/// (force_sig_info_to_task, kernel/signal.c), and abort(3) unblocks
-/// SIGABRT before raising it.
-const SYNCHRONOUS: [Signal; 7] = [
-    Signal::SIGSEGV,
-    Signal::SIGBUS,
-    Signal::SIGFPE,
-    Signal::SIGILL,
-    Signal::SIGTRAP,
-    Signal::SIGSYS,
-    Signal::SIGABRT,
-];
+/// Whether signal `number` is one the kernel raises *because of* what the
+/// process just did: a bad memory access, an illegal instruction, a
+/// division by zero, a breakpoint, a forbidden system call, abort(3).
+/// foster blocks them like the others, because another process may also
+/// *send* them with kill(2), and then they are a message for the command.
+/// A real fault still kills foster: when the kernel forces a fault's signal
+/// on a process that blocks it, it unblocks it and restores its default
+/// action first (force_sig_info_to_task, kernel/signal.c), and abort(3)
+/// unblocks SIGABRT before raising it.
+fn is_synchronous(number: i32) -> bool {
+    // One comparison of bits, not a search of a list: foster asks this of
+    // every signal it reads.
+    matches!(
+        number,
+        libc::SIGSEGV
+            | libc::SIGBUS
+            | libc::SIGFPE
+            | libc::SIGILL
+            | libc::SIGTRAP
+            | libc::SIGSYS
+            | libc::SIGABRT
+    )
+}
 
 /// The signalfd foster reads, and the mask it found at start (the command
 /// gets that mask back).
 pub struct Signals {
     fd: SignalFd,
     pub original_mask: SigSet,
+    /// foster's own PID, to tell the signals its own calls raise.
+    me: i32,
 }
 
 impl Signals {
@@ -57,11 +63,14 @@ impl Signals {
         // execve(2). Then the kernel reaps foster's children itself and
         // their statuses are lost (wait(2), NOTES): foster would never
         // learn that the command exited. Back to the default action.
-        // SAFETY: SIG_DFL installs no handler, so no code of ours can run
-        // in a signal context.
-        unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) }?;
+        set_action(Signal::SIGCHLD, false)?;
         let fd = SignalFd::with_flags(&every, SfdFlags::SFD_CLOEXEC)?;
-        Ok(Signals { fd, original_mask })
+        let me = nix::unistd::getpid().as_raw();
+        Ok(Signals {
+            fd,
+            original_mask,
+            me,
+        })
     }
     // ANCHOR_END: take_over
 
@@ -69,19 +78,19 @@ impl Signals {
     /// Waits, as long as it takes, for the next signal. Never fails: if the
     /// signalfd ever breaks, foster says so and falls back to checking for
     /// dead children once a second (as if a SIGCHLD had come), which keeps
-    /// it reaping.
+    /// it reaping. A signal that foster's own system call raised is
+    /// nobody's message, and is dropped here ([`Arrival::raised_by`]).
+    ///
+    /// Inlined into foster's loop: it runs once per signal, and a call of
+    /// its own would save and restore registers each time.
+    #[inline(always)]
     pub fn next(&self) -> Arrival {
         loop {
             match read_one(&self.fd) {
+                Ok(Some(arrival)) if arrival.raised_by(self.me) => continue,
                 Ok(Some(arrival)) => return checked(arrival),
                 Ok(None) | Err(Errno::EINTR) => continue,
-                Err(error) => {
-                    foster::log::say(format_args!(
-                        "warning: reading the signalfd: {error}; polling every second"
-                    ));
-                    std::thread::sleep(Duration::from_secs(1));
-                    return Arrival::poll();
-                }
+                Err(error) => return unreadable(error),
             }
         }
     }
@@ -105,16 +114,31 @@ impl Signals {
     }
 }
 
+/// What foster does when its signalfd cannot be read: says so, waits a
+/// second, and acts as if a child had died. Out of line: it never runs in
+/// the common case, and [`Signals::next`] stays small.
+#[cold]
+#[inline(never)]
+fn unreadable(error: Errno) -> Arrival {
+    foster::log::say(format_args!(
+        "warning: reading the signalfd: {error}; polling every second"
+    ));
+    std::thread::sleep(Duration::from_secs(1));
+    Arrival::poll()
+}
+
 // ANCHOR: arrival
 /// One signal read from the signalfd: its number, and `si_code`, which
 /// says who sent it (sigaction(2), "The siginfo_t argument"): SI_USER for
 /// kill(2), SI_QUEUE for sigqueue(3), SI_TKILL for tgkill(2); a positive
 /// code when the kernel did, such as CLD_EXITED when a child ended. No
 /// process may send a positive code to another (rt_sigqueueinfo(2)).
+/// With SI_USER comes `si_pid`, the sender's PID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Arrival {
     pub number: i32,
     pub code: i32,
+    pub sender: i32,
 }
 
 impl Arrival {
@@ -124,7 +148,19 @@ impl Arrival {
         Arrival {
             number: Signal::SIGCHLD as i32,
             code: libc::CLD_EXITED,
+            sender: 0,
         }
+    }
+
+    /// Whether process `me` raised it with a system call of its own: a
+    /// write(2) to a pipe nobody reads raises SIGPIPE, one past
+    /// RLIMIT_FSIZE SIGXFSZ, and the kernel sends those as if the writer
+    /// had called kill(2) on itself: SI_USER, with the writer's PID
+    /// (send_sig with no siginfo, kernel/signal.c). foster never signals
+    /// itself otherwise, so such a signal is never the user's: forwarded,
+    /// it would kill the command for a log line that could not be written.
+    pub fn raised_by(self, me: i32) -> bool {
+        self.code == libc::SI_USER && self.sender == me
     }
 
     /// Whether a process sent it (kill(2), sigqueue(3), tgkill(2)), as
@@ -136,67 +172,33 @@ impl Arrival {
 
 /// Reads one signal. signalfd(2) hands out whole `signalfd_siginfo`
 /// records of 128 bytes, whose first fields are `ssi_signo` (u32),
-/// `ssi_errno` (i32) and `ssi_code` (i32): decoded from the bytes here,
-/// so no other layout is assumed. (nix's `read_signal` panics on a short
-/// read; the kernel never makes one, but an init must not panic.)
-/// `Ok(None)`: nothing whole was read, read again.
+/// `ssi_errno` (i32), `ssi_code` (i32) and `ssi_pid` (u32, the sender's
+/// PID in foster's namespace, 0 for one outside it): read here as 32 words
+/// of 32 bits, of which the first, third and fourth are wanted, so no other
+/// layout is assumed. (nix's `read_signal` panics on a short read; the
+/// kernel never makes one, but an init must not panic.) `Ok(None)`: nothing
+/// whole was read, read again.
+#[inline(always)]
 fn read_one(fd: &SignalFd) -> nix::Result<Option<Arrival>> {
-    let mut record = [0u8; 128];
-    let length = nix::unistd::read(fd.as_fd(), &mut record)?;
-    if length != record.len() {
+    let Some([signo, _errno, code, pid, ..]) = read_record(fd.as_fd())? else {
         return Ok(None);
-    }
-    let [s0, s1, s2, s3, _, _, _, _, c0, c1, c2, c3, ..] = record;
+    };
     Ok(Some(Arrival {
-        number: i32::try_from(u32::from_ne_bytes([s0, s1, s2, s3])).unwrap_or(0),
-        code: i32::from_ne_bytes([c0, c1, c2, c3]),
+        number: i32::try_from(signo).unwrap_or(0),
+        // `ssi_code` is an i32: the same 32 bits, read back as one.
+        code: code as i32,
+        sender: i32::try_from(pid).unwrap_or(0),
     }))
 }
 // ANCHOR_END: arrival
-
-/// Signals 1 to 64, every one the kernel has. `SigSet::all()`, which is
-/// sigfillset(3), leaves out the few that the C library keeps for itself
-/// (32 and 33 in glibc, 32 to 34 in musl), and glibc's sigprocmask(3) will
-/// not block those. But any process may send them, and their default
-/// action would end foster: so foster makes this set itself.
-fn every_signal() -> SigSet {
-    // SAFETY: sigset_t is plain data, for which zeros are valid; its first
-    // 64 bits stand for signals 1 to 64 (one bit each, whatever the word
-    // size, so all ones is every signal); nix takes any such set.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        std::ptr::write_unaligned((&mut set as *mut libc::sigset_t).cast::<u64>(), u64::MAX);
-        SigSet::from_sigset_t_unchecked(set)
-    }
-}
-
-/// Adds `set` to the blocked signals with the system call itself,
-/// rt_sigprocmask(2), which blocks whatever it is given (but SIGKILL and
-/// SIGSTOP, silently).
-fn block(set: &SigSet) -> nix::Result<()> {
-    // The kernel's own set: 64 signals, 8 bytes (_NSIG / 8).
-    let kernel_set_size: libc::size_t = 8;
-    // SAFETY: the kernel reads `kernel_set_size` bytes of `set`, which is
-    // larger, and writes nothing: there is no old set to fill.
-    let result = unsafe {
-        libc::syscall(
-            libc::SYS_rt_sigprocmask,
-            libc::SIG_BLOCK,
-            set.as_ref() as *const libc::sigset_t,
-            std::ptr::null_mut::<libc::sigset_t>(),
-            kernel_set_size,
-        )
-    };
-    Errno::result(result).map(drop)
-}
 
 // ANCHOR: checked
 /// The signal read from the signalfd, unless it is a synchronous signal
 /// that the *kernel* sent (not through a fault, which never reaches the
 /// signalfd: a machine-check error, say). Then foster dies of it.
+#[inline(always)]
 fn checked(arrival: Arrival) -> Arrival {
-    let synchronous = SYNCHRONOUS.iter().any(|&s| s as i32 == arrival.number);
-    if synchronous && !arrival.sent_by_a_process() {
+    if is_synchronous(arrival.number) && !arrival.sent_by_a_process() {
         die_of(arrival.number);
     }
     arrival
@@ -212,8 +214,7 @@ fn die_of(number: i32) -> ! {
         name(number)
     ));
     if let Ok(signal) = Signal::try_from(number) {
-        // SAFETY: SIG_DFL installs no handler.
-        let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+        let _ = set_action(signal, false);
         let mut just_this = SigSet::empty();
         just_this.add(signal);
         let _ = sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&just_this), None);
@@ -223,17 +224,9 @@ fn die_of(number: i32) -> ! {
 }
 // ANCHOR_END: checked
 
-// ANCHOR: send
-/// Sends signal `number` to `pid` (a negative `pid` means that process
-/// group, -1 every process we may signal: kill(2)). Takes a raw number,
-/// because nix's `Signal` has no real-time signals and foster forwards
-/// those too.
-pub fn send(pid: i32, number: i32) -> nix::Result<()> {
-    // SAFETY: kill(2) takes two integers and touches no memory of ours.
-    let result = unsafe { libc::kill(pid, number) };
-    Errno::result(result).map(drop)
-}
-// ANCHOR_END: send
+/// Sends signal `number` to `pid`: kill(2) with a raw number
+/// ([`foster::sys::kill`]).
+pub use foster::sys::kill as send;
 
 /// A signal's name for messages: `SIGTERM`, `SIGRTMIN+3`, or its number.
 pub fn name(number: i32) -> String {
@@ -311,13 +304,29 @@ mod tests {
         assert_eq!(name(libc::SIGRTMIN() + 2), "SIGRTMIN+2");
     }
 
+    /// The signals a fault or abort(3) raises.
+    const SYNCHRONOUS: [Signal; 7] = [
+        Signal::SIGSEGV,
+        Signal::SIGBUS,
+        Signal::SIGFPE,
+        Signal::SIGILL,
+        Signal::SIGTRAP,
+        Signal::SIGSYS,
+        Signal::SIGABRT,
+    ];
+
     #[test]
     fn a_synchronous_signal_sent_by_a_process_is_a_message() {
+        for number in 1..=64 {
+            let listed = SYNCHRONOUS.iter().any(|&s| s as i32 == number);
+            assert_eq!(is_synchronous(number), listed, "signal {number}");
+        }
         for signal in SYNCHRONOUS {
             for code in [libc::SI_USER, libc::SI_QUEUE, libc::SI_TKILL] {
                 let arrival = Arrival {
                     number: signal as i32,
                     code,
+                    sender: 7,
                 };
                 assert!(arrival.sent_by_a_process());
                 assert_eq!(checked(arrival), arrival);
@@ -329,9 +338,26 @@ mod tests {
             let arrival = Arrival {
                 number: libc::SIGINT,
                 code,
+                sender: 0,
             };
             assert!(!arrival.sent_by_a_process());
             assert_eq!(checked(arrival), arrival);
         }
+    }
+
+    #[test]
+    fn only_a_signal_foster_raised_on_itself_is_foster_s() {
+        let pipe = |code, sender| Arrival {
+            number: libc::SIGPIPE,
+            code,
+            sender,
+        };
+        assert!(pipe(libc::SI_USER, 1).raised_by(1));
+        // kill -PIPE from another process, or from outside the namespace
+        // (PID 0), or the kernel's own: the user's.
+        assert!(!pipe(libc::SI_USER, 5).raised_by(1));
+        assert!(!pipe(libc::SI_USER, 0).raised_by(1));
+        assert!(!pipe(libc::SI_KERNEL, 1).raised_by(1));
+        assert!(!pipe(libc::SI_QUEUE, 1).raised_by(1));
     }
 }

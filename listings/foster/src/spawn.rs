@@ -4,85 +4,103 @@
 
 use std::ffi::OsString;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
-use nix::unistd::{getpgrp, isatty, setpgid, tcsetpgrp, Pid};
+use foster::sys::{is_ignored, set_action, ChildSetup, ChildUser};
+use foster::user::Identity;
+use nix::libc;
+use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
+use nix::unistd::{
+    getegid, geteuid, getpgrp, isatty, setgid, setgroups, setpgid, setuid, tcsetpgrp, Gid, Pid, Uid,
+};
 
 // ANCHOR: spawn
 /// Starts `command` and returns its PID. std's `Command` forks, runs
 /// [`prepare_child`] in the child, and execs; if the exec fails, `spawn`
 /// returns that error here, in foster, with no child left behind.
-/// `terminal` is foster's stdin when it is a terminal ([`terminal`]).
+/// `terminal` is foster's stdin when it is a terminal ([`terminal`]);
+/// `identity`, whom the command runs as (`-u`), with its `HOME`.
 pub fn spawn(
     command: &[OsString],
     original_mask: SigSet,
     terminal: Option<OwnedFd>,
+    identity: Option<&Identity>,
 ) -> io::Result<Pid> {
     let (program, args) = command
         .split_first()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no command"))?;
-    let mut child = Command::new(program);
-    child.args(args);
-    // SAFETY: the closure runs in the forked child before exec, where only
-    // async-signal-safe calls are allowed (signal-safety(7)):
-    // prepare_child makes only setpgid, sigprocmask, tcsetpgrp and
-    // sigaction calls, reads an atomic, and allocates nothing.
-    unsafe {
-        child.pre_exec(move || prepare_child(&original_mask, terminal.as_ref()));
+    let setup = ChildSetup {
+        original_mask,
+        terminal,
+        user: identity.filter(|id| !already(id)).map(|id| ChildUser {
+            uid: Uid::from_raw(id.uid),
+            gid: Gid::from_raw(id.gid),
+            groups: id.groups.iter().map(|&g| Gid::from_raw(g)).collect(),
+        }),
+    };
+    let mut child = foster::sys::command_with_setup(program, args, setup);
+    if let Some(identity) = identity {
+        child.env("HOME", &identity.home);
     }
     let child = child.spawn()?;
     Ok(Pid::from_raw(child.id() as i32))
 }
 // ANCHOR_END: spawn
 
+/// Whether foster already runs as `identity`'s user and group, and is not
+/// root: then there is nothing to change, and nothing it could change
+/// (setgroups(2) needs CAP_SETGID even to set what is there).
+fn already(identity: &Identity) -> bool {
+    let (uid, gid) = (geteuid().as_raw(), getegid().as_raw());
+    uid != 0 && uid == identity.uid && gid == identity.gid
+}
+
 // ANCHOR: prepare_child
-/// In the child, between fork and exec.
-fn prepare_child(original_mask: &SigSet, terminal: Option<&OwnedFd>) -> io::Result<()> {
+/// In the child, between fork and exec: only async-signal-safe calls
+/// (signal-safety(7)) and no allocation ([`foster::sys::command_with_setup`]
+/// relies on that).
+pub fn prepare_child(setup: &ChildSetup) -> io::Result<()> {
     // Its own process group, so that `-g` signals reach the command and
     // its children but not foster, and so it can own the terminal.
     setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
-    if let Some(terminal) = terminal {
+    if let Some(terminal) = &setup.terminal {
         become_foreground(terminal);
     }
     // execve(2) resets handlers, but an "ignore" survives it, and the
     // command should get what foster's parent gave foster: `nohup foster
     // CMD` leaves SIGHUP ignored for CMD, as it would without foster.
-    // foster changed two dispositions of its own: SIGCHLD, which stays at
-    // its default for the command too, and SIGPIPE, which Rust's runtime
-    // ignores before `main`: give SIGPIPE back what foster inherited.
-    let sigpipe = if SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed) {
-        SigHandler::SigIgn
-    } else {
-        SigHandler::SigDfl
-    };
-    // SAFETY: SIG_DFL and SIG_IGN install no handler, so no Rust code can
-    // run in a signal context; sigaction(2) is async-signal-safe. (It
-    // cannot fail for SIGPIPE; if it did, the command would still run.)
-    let _ = unsafe { signal(Signal::SIGPIPE, sigpipe) };
-    sigprocmask(SigmaskHow::SIG_SETMASK, Some(original_mask), None)?;
+    // foster changed three dispositions of its own: SIGCHLD, which stays
+    // at its default for the command too; SIGPIPE, which Rust's runtime
+    // ignores before `main`; SIGXFSZ, which foster ignores (a log write
+    // past RLIMIT_FSIZE then fails with EFBIG instead of killing foster).
+    // Give those two back what foster inherited. (sigaction cannot fail
+    // for them; if it did, the command would still run.)
+    let _ = set_action(Signal::SIGPIPE, SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed));
+    let _ = set_action(Signal::SIGXFSZ, SIGXFSZ_WAS_IGNORED.load(Ordering::Relaxed));
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&setup.original_mask), None)?;
+    if let Some(user) = &setup.user {
+        setgroups(&user.groups)?;
+        setgid(user.gid)?;
+        setuid(user.uid)?;
+    }
     Ok(())
 }
 
 /// Whether SIGPIPE was ignored when foster started, before Rust's runtime
 /// set it to "ignore" for foster itself.
 static SIGPIPE_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
+/// Whether SIGXFSZ was ignored when foster started, before foster did.
+static SIGXFSZ_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
 
-/// Notes whether SIGPIPE is ignored right now. foster's `main.rs` calls it
-/// from the ELF `.init_array`, whose functions the C library runs before
-/// Rust's runtime starts, so it sees what the parent left.
-pub fn note_inherited_sigpipe() {
-    // SAFETY: sigaction(2) with no new action only fills `old`, a
-    // zero-initialized sigaction (plain old data) that lives on our stack.
-    let ignored = unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0
-            && old.sa_sigaction == libc::SIG_IGN
-    };
-    SIGPIPE_WAS_IGNORED.store(ignored, Ordering::Relaxed);
+/// Notes whether SIGPIPE and SIGXFSZ are ignored right now, then ignores
+/// SIGXFSZ. foster calls it from the ELF `.init_array` ([`foster::sys`]),
+/// whose functions the C library runs before Rust's runtime starts, so it
+/// sees what the parent left.
+pub fn note_inherited_actions() {
+    SIGPIPE_WAS_IGNORED.store(is_ignored(libc::SIGPIPE), Ordering::Relaxed);
+    SIGXFSZ_WAS_IGNORED.store(is_ignored(libc::SIGXFSZ), Ordering::Relaxed);
+    let _ = set_action(Signal::SIGXFSZ, true);
 }
 
 /// Makes the child's process group the terminal's foreground group, so
@@ -101,8 +119,11 @@ fn become_foreground(terminal: &OwnedFd) {
 // ANCHOR_END: prepare_child
 
 /// foster's stdin, if it is a terminal: a copy of the descriptor made here,
-/// in foster, because the child may not allocate (std's `stdin()` does).
+/// in foster, because the child may not allocate ([`foster::sys::stdin`]).
 pub fn terminal() -> Option<OwnedFd> {
-    let stdin = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
-    isatty(&stdin).unwrap_or(false).then_some(stdin)
+    let stdin = foster::sys::stdin();
+    if !isatty(stdin).unwrap_or(false) {
+        return None;
+    }
+    stdin.try_clone_to_owned().ok()
 }

@@ -96,8 +96,8 @@ pub enum Wait {
 }
 
 // ANCHOR: reap
-/// Reaps child `pid` (-1: any child) with waitpid(2) and decodes its
-/// status. `Err(ECHILD)` means there is no such child at all.
+/// Reaps child `pid` (-1: any child) with waitpid(2) (as wait4(2)) and
+/// decodes its status. `Err(ECHILD)` means there is no such child at all.
 ///
 /// No `WUNTRACED` and no `WCONTINUED`: without them the kernel reports
 /// only children that have *ended* (wait(2)), so a child that is stopped
@@ -106,21 +106,26 @@ pub enum Wait {
 /// `__WALL` also takes children whose exit signal is not SIGCHLD (made by
 /// clone(2)), which would otherwise stay zombies.
 pub fn reap(pid: i32, wait: Wait) -> Result<Option<Reaped>, Errno> {
+    let reaped = reap_raw(pid, wait)?;
+    Ok(reaped.map(|(pid, raw)| Reaped {
+        pid,
+        status: Status::from_raw(raw),
+    }))
+}
+
+/// [`reap`], with the status as the kernel gave it, for a caller that
+/// decodes it only when it needs it: an init reaping orphans needs only
+/// their PIDs.
+#[inline(always)]
+pub fn reap_raw(pid: i32, wait: Wait) -> Result<Option<(i32, libc::c_int)>, Errno> {
     let flags = match wait {
         Wait::Block => libc::__WALL,
         Wait::NoHang => libc::__WALL | libc::WNOHANG,
     };
-    let mut raw: libc::c_int = 0;
     loop {
-        // SAFETY: waitpid writes one c_int through the pointer, which
-        // points to `raw`, alive for the whole call.
-        let found = unsafe { libc::waitpid(pid, &mut raw, flags) };
-        match Errno::result(found) {
-            Ok(0) => return Ok(None),
-            Ok(pid) => {
-                let status = Status::from_raw(raw);
-                return Ok(Some(Reaped { pid, status }));
-            }
+        match foster::sys::waitpid(pid, flags) {
+            Ok((0, _)) => return Ok(None),
+            Ok(found) => return Ok(Some(found)),
             Err(Errno::EINTR) => continue,
             Err(error) => return Err(error),
         }
@@ -133,23 +138,14 @@ pub fn reap(pid: i32, wait: Wait) -> Result<Option<Reaped>, Errno> {
 /// `/proc/PID` can still be read. `Ok(None)` when none has ended,
 /// `Err(ECHILD)` when there are no children at all.
 pub fn peek_ended() -> Result<Option<i32>, Errno> {
-    // SAFETY: siginfo_t is plain old data, for which all zeros is valid.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT | libc::__WALL;
     loop {
-        // SAFETY: waitid fills the siginfo_t that `info` points to, alive
-        // for the call; P_ALL ignores the id.
-        let result = unsafe { libc::waitid(libc::P_ALL, 0, &mut info, flags) };
-        match Errno::result(result) {
-            Ok(_) => break,
+        match foster::sys::waitid_any(flags) {
+            Ok(pid) => return Ok((pid > 0).then_some(pid)),
             Err(Errno::EINTR) => continue,
             Err(error) => return Err(error),
         }
     }
-    // SAFETY: si_pid reads the field waitid wrote, or the 0 we put there:
-    // with WNOHANG and no child ended, waitid(2) may leave it untouched.
-    let pid = unsafe { info.si_pid() };
-    Ok((pid > 0).then_some(pid))
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ fn a_parent_that_ignores_sigchld_does_not_blind_foster() {
     use std::os::unix::process::CommandExt;
     // An ignored SIGCHLD survives exec; with it the kernel would reap the
     // command itself and foster would wait for it forever.
-    let mut command = std::process::Command::new("timeout");
+    let mut command = common::command("timeout");
     command.args(["-s", "KILL", "20", &*FOSTER, "sh", "-c", "exit 3"]);
     // SAFETY: between fork and exec, only sigaction(2), which is
     // async-signal-safe; SIG_IGN installs no handler.

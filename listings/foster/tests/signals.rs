@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::{foster, places, text, As, Session, FOSTER};
@@ -53,6 +52,9 @@ fn signals_are_forwarded_and_the_status_is_the_commands() {
         SIGWINCH,
         SIGCONT,
         SIGALRM,
+        // As foster's own writes raise them, but sent by a process.
+        SIGPIPE,
+        SIGXFSZ,
         SIGRTMIN(),
         SIGRTMIN() + 6,
         SIGRTMAX(),
@@ -75,7 +77,7 @@ fn signals_are_forwarded_and_the_status_is_the_commands() {
 fn the_c_library_s_own_signals_do_not_end_foster() {
     use std::os::unix::process::ExitStatusExt;
     for number in [32, 33, 34] {
-        let mut command = Command::new(&*FOSTER);
+        let mut command = common::command(&FOSTER);
         command.args(["sh", "-c", "echo ready; exec sleep 30"]);
         let mut session = Session::start_with(command);
         session.signal(number);
@@ -167,7 +169,7 @@ fn without_dash_g_only_the_command_gets_the_signal() {
 fn ignored_by_the_command(place: As, ignore_first: &[i32]) -> u64 {
     // Not under `timeout`, which sets some dispositions of its own.
     let line = common::unbounded(place, &["sh", "-c", "grep SigIgn /proc/self/status"]);
-    let mut command = Command::new(&line[0]);
+    let mut command = common::command(&line[0]);
     command.args(&line[1..]);
     let ignore = ignore_first.to_vec();
     // SAFETY: between fork and exec, only sigaction(2), async-signal-safe;
@@ -191,15 +193,16 @@ fn ignored_by_the_command(place: As, ignore_first: &[i32]) -> u64 {
 
 /// tini keeps ignored dispositions; so does foster now (`nohup foster
 /// CMD` leaves CMD's SIGHUP ignored), but not SIGCHLD, which foster needs.
-/// SIGPIPE, which Rust's runtime ignores in foster, is ignored for the
-/// command only if foster's parent ignored it.
+/// SIGPIPE, which Rust's runtime ignores in foster, and SIGXFSZ, which
+/// foster ignores, are ignored for the command only if foster's parent
+/// ignored them.
 #[test]
 fn the_command_inherits_what_foster_s_parent_ignored() {
     use libc::*;
     let bit = |signal: i32| 1u64 << (signal - 1);
     for place in places() {
         assert_eq!(ignored_by_the_command(place, &[]), 0, "{place:?}");
-        let inherited = [SIGHUP, SIGINT, SIGTTOU, SIGPIPE, 40];
+        let inherited = [SIGHUP, SIGINT, SIGTTOU, SIGPIPE, SIGXFSZ, 40];
         let mut given = inherited.to_vec();
         given.push(SIGCHLD);
         let expected = inherited.iter().map(|&s| bit(s)).fold(0, |a, b| a | b);
@@ -221,7 +224,7 @@ fn a_fault_of_foster_s_own_still_kills_it() {
     use std::os::unix::process::ExitStatusExt;
     // No `timeout` here: the command ends by itself within 10 s whatever
     // foster does (and a foster that survived would exit 0 then).
-    let mut command = Command::new(&*FOSTER);
+    let mut command = common::command(&FOSTER);
     command.args(["sh", "-c", "echo ready; exec sleep 10"]);
     // SAFETY: between fork and exec, only prctl(2) calls, which are
     // async-signal-safe; the filter is a stack array read by the kernel
@@ -300,64 +303,6 @@ fn a_command_may_send_foster_a_synchronous_signal() {
     let output = common::run(As::Process, &["sh", "-c", script]);
     assert_eq!(text(&output.stdout).trim(), "got SEGV");
     assert_eq!(output.status.code(), Some(4));
-}
-
-#[test]
-fn on_a_terminal_the_command_is_in_the_foreground_and_gets_ctrl_c() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::Stdio;
-    if Command::new("script").arg("--version").output().is_err() {
-        println!("skipped: no `script` command (util-linux) to make a terminal");
-        return;
-    }
-    // script(1) runs the command on a new pseudo-terminal and copies our
-    // input to it: a ^C byte there is the terminal's interrupt character.
-    let inner = r#"set -- $(cat /proc/$$/stat)
-echo "pid=$$ pgrp=$5 foreground=$8"
-trap "echo got INT; exit 0" INT
-echo ready
-while :; do sleep 0.05; done"#;
-    let line = format!("{} -- sh -c '{inner}'", *FOSTER);
-    let mut script = Command::new("timeout")
-        .args([
-            "-s",
-            "KILL",
-            common::LIMIT,
-            "script",
-            "-qec",
-            &line,
-            "/dev/null",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start script");
-    let mut lines = BufReader::new(script.stdout.take().expect("piped"));
-    let mut seen = String::new();
-    while !seen.contains("ready") {
-        let mut line = String::new();
-        if lines.read_line(&mut line).expect("read") == 0 {
-            panic!("the command ended early: {seen}");
-        }
-        seen.push_str(&line);
-    }
-    let ids: Vec<&str> = seen
-        .split_whitespace()
-        .filter_map(|word| word.split_once('=').map(|(_, value)| value))
-        .collect();
-    assert_eq!(ids.len(), 3, "{seen}");
-    assert_eq!(ids[0], ids[1], "the command leads its own group: {seen}");
-    assert_eq!(
-        ids[1], ids[2],
-        "its group is the terminal's foreground: {seen}"
-    );
-    let mut stdin = script.stdin.take().expect("piped");
-    stdin.write_all(b"\x03").expect("type ^C");
-    let mut rest = String::new();
-    let _ = std::io::Read::read_to_string(&mut lines, &mut rest);
-    drop(stdin);
-    assert!(rest.contains("got INT"), "{rest}");
-    let _ = script.wait();
 }
 
 #[test]

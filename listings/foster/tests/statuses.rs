@@ -136,7 +136,7 @@ fn bad_input_gives_a_message_the_usage_and_2() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(text(&output.stderr).contains("usage: foster"), "{args:?}");
     }
-    let mut command = std::process::Command::new(&*FOSTER);
+    let mut command = common::command(&FOSTER);
     command.env("FOSTER_GRACE", "inf").arg("true");
     assert_eq!(command.output().expect("run foster").status.code(), Some(2));
     let help = run(As::Process, &["--help"]);

@@ -1,6 +1,10 @@
 //! `cargo xtask dist`: foster's release files. Each step says on stderr
 //! what it does; a missing tool is reported, with the command that
 //! installs it, before anything is built.
+//!
+//! The files: the static binaries, the man page, a Debian and an RPM
+//! package per architecture (deb.rs, rpm.rs), the image index as an OCI
+//! archive (oci.rs), and SHA256SUMS for all of them.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -8,11 +12,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use crate::changelog::{self, Release};
 use crate::elf::{self, EM_AARCH64, EM_X86_64};
-use crate::{man, sums};
+use crate::package::Contents;
+use crate::{deb, man, oci, rpm, sums, tools};
 
 pub struct Options {
-    /// Build the image `foster:VERSION` too.
+    /// Build the image index (and load it into Docker, if there is one).
     pub image: bool,
 }
 
@@ -22,8 +28,11 @@ pub const SIZE_LIMIT: u64 = 700_000;
 
 /// A release target: rustup's musl target for one architecture.
 pub struct Target {
-    /// As `std::env::consts::ARCH` says it; also in the file's name.
+    /// As `std::env::consts::ARCH` says it; also in the file's name, and
+    /// RPM's name for the architecture.
     pub arch: &'static str,
+    /// Debian's name for it, which OCI's platforms use too.
+    pub debian_arch: &'static str,
     pub triple: &'static str,
     /// `e_machine` in the ELF header.
     pub machine: u16,
@@ -36,6 +45,7 @@ pub struct Target {
 pub const TARGETS: [Target; 2] = [
     Target {
         arch: "x86_64",
+        debian_arch: "amd64",
         triple: "x86_64-unknown-linux-musl",
         machine: EM_X86_64,
         cross_linker: "x86_64-linux-gnu-gcc",
@@ -43,6 +53,7 @@ pub const TARGETS: [Target; 2] = [
     },
     Target {
         arch: "aarch64",
+        debian_arch: "arm64",
         triple: "aarch64-unknown-linux-musl",
         machine: EM_AARCH64,
         cross_linker: "aarch64-linux-gnu-gcc",
@@ -56,7 +67,7 @@ signalfd(2), wait(2), pid_namespaces(7), signal(7)";
 
 impl Target {
     /// cargo's variable for this target's linker (`CARGO_TARGET_<TRIPLE>_LINKER`).
-    fn linker_variable(&self) -> String {
+    pub fn linker_variable(&self) -> String {
         format!(
             "CARGO_TARGET_{}_LINKER",
             self.triple.to_uppercase().replace('-', "_")
@@ -65,7 +76,7 @@ impl Target {
 
     /// The linker to give cargo, when this machine cannot link for the
     /// target by itself and nobody chose one already.
-    fn needs_cross_linker(&self) -> bool {
+    pub fn needs_cross_linker(&self) -> bool {
         self.arch != std::env::consts::ARCH && std::env::var_os(self.linker_variable()).is_none()
     }
 
@@ -74,30 +85,58 @@ impl Target {
     }
 }
 
-/// What `cargo metadata` says about the workspace.
+/// What `cargo metadata` says about the workspace and foster.
 struct Workspace {
     target_dir: PathBuf,
+    /// foster's folder, with its CHANGELOG.md and licence texts.
+    foster_dir: PathBuf,
     version: String,
     summary: String,
+    homepage: String,
+    license: String,
+    maintainer: String,
 }
 
 /// Builds everything into `TARGET_DIR/dist/` and returns that folder.
 pub fn dist(options: &Options) -> Result<PathBuf, String> {
     let started = Instant::now();
     let workspace = workspace()?;
-    check_tools(options)?;
+    tools::check(options)?;
+    // Read (and check) the changelog and licences before the long builds.
+    let texts = Texts::read(&workspace)?;
+    let page = man_page(&workspace);
+    let contents = texts.contents(&workspace, &page);
+    contents.check_changelog()?;
     let dist = workspace.target_dir.join("dist");
+    let work = workspace.target_dir.join("xtask");
     fresh_folder(&dist)?;
     let mut files = Vec::new();
+    let mut binaries = Vec::new();
     for target in &TARGETS {
         let bytes = build(&workspace, target)?;
         let name = target.file_name(&workspace.version);
         write(&dist.join(&name), &bytes, 0o755)?;
+        files.push((name, bytes.clone()));
+        binaries.push(bytes);
+    }
+    write(&dist.join("foster.1"), page.as_bytes(), 0o644)?;
+    files.push(("foster.1".to_string(), page.as_bytes().to_vec()));
+    let mut made = packages(&contents, &binaries, &work, &dist)?;
+    if options.image {
+        let image = oci::Image {
+            version: &workspace.version,
+            homepage: &workspace.homepage,
+            license: &workspace.license,
+            epoch: contents.epoch,
+        };
+        made.push(oci::build(&image, &binaries, &work, &dist)?);
+    }
+    for name in made {
+        let path = dist.join(&name);
+        let bytes = fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        progress(format_args!("{name}: {} bytes", bytes.len()));
         files.push((name, bytes));
     }
-    let page = man_page(&workspace);
-    write(&dist.join("foster.1"), page.as_bytes(), 0o644)?;
-    files.push(("foster.1".to_string(), page.into_bytes()));
     write(
         &dist.join("SHA256SUMS"),
         sums::sums_file(&files).as_bytes(),
@@ -105,7 +144,10 @@ pub fn dist(options: &Options) -> Result<PathBuf, String> {
     )?;
     progress(format_args!("wrote foster.1 and SHA256SUMS"));
     if options.image {
-        build_image(&workspace, &files)?;
+        match tools::docker_engine() {
+            Ok(()) => oci::load_into_docker(&workspace.version, &dist)?,
+            Err(why) => progress(format_args!("foster:VERSION not loaded into Docker: {why}")),
+        }
     }
     progress(format_args!(
         "done in {:.1} s: {}",
@@ -115,7 +157,79 @@ pub fn dist(options: &Options) -> Result<PathBuf, String> {
     Ok(dist)
 }
 
-fn progress(message: std::fmt::Arguments) {
+/// The Debian and RPM packages of each target (`binaries[i]` is
+/// `TARGETS[i]`'s binary), written into `dist`; returns their names.
+fn packages(
+    contents: &Contents,
+    binaries: &[Vec<u8>],
+    work: &Path,
+    dist: &Path,
+) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for (target, binary) in TARGETS.iter().zip(binaries) {
+        progress(format_args!(
+            "packaging foster for {}: .deb and .rpm",
+            target.debian_arch
+        ));
+        names.push(deb::build(contents, target, binary, work, dist)?);
+        names.push(rpm::build(contents, target, binary, work, dist)?);
+    }
+    Ok(names)
+}
+
+/// foster's texts that the packages carry, from its folder.
+struct Texts {
+    releases: Vec<Release>,
+    license_mit: String,
+    license_apache: String,
+    /// LICENSE-MIT's copyright line, without `Copyright (c) `.
+    copyright: String,
+}
+
+impl Texts {
+    fn read(workspace: &Workspace) -> Result<Texts, String> {
+        let read = |name: &str| {
+            let path = workspace.foster_dir.join(name);
+            fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))
+        };
+        let license_mit = read("LICENSE-MIT")?;
+        let copyright = license_mit
+            .lines()
+            .find_map(|line| line.strip_prefix("Copyright (c) "))
+            .ok_or("LICENSE-MIT has no `Copyright (c) ` line")?
+            .to_string();
+        Ok(Texts {
+            releases: changelog::parse(&read("CHANGELOG.md")?)?,
+            license_apache: read("LICENSE-APACHE")?,
+            license_mit,
+            copyright,
+        })
+    }
+
+    fn contents<'a>(&'a self, workspace: &'a Workspace, page: &'a str) -> Contents<'a> {
+        Contents {
+            name: "foster",
+            version: &workspace.version,
+            description: &workspace.summary,
+            maintainer: &workspace.maintainer,
+            homepage: &workspace.homepage,
+            license: &workspace.license,
+            copyright: &self.copyright,
+            license_mit: &self.license_mit,
+            license_apache: &self.license_apache,
+            changelog: &self.releases,
+            man_page: page,
+            // The newest release's day (check_changelog makes it this
+            // version's).
+            epoch: self
+                .releases
+                .first()
+                .map_or(0, |release| release.date.epoch_seconds()),
+        }
+    }
+}
+
+pub fn progress(message: std::fmt::Arguments) {
     eprintln!("xtask: {message}");
 }
 
@@ -146,91 +260,23 @@ fn workspace() -> Result<Workspace, String> {
             .map(str::to_string)
             .ok_or(format!("cargo metadata gives no {what}"))
     };
+    let manifest = PathBuf::from(text(&foster["manifest_path"], "manifest of foster")?);
     Ok(Workspace {
         target_dir: PathBuf::from(text(&metadata["target_directory"], "target directory")?),
+        foster_dir: manifest.parent().map(Path::to_path_buf).unwrap_or_default(),
         version: text(&foster["version"], "version of foster")?,
         summary: text(&foster["description"], "description of foster")?,
+        homepage: text(&foster["homepage"], "homepage of foster")?,
+        license: text(&foster["license"], "license of foster")?,
+        maintainer: text(
+            &foster["metadata"]["dist"]["maintainer"],
+            "[package.metadata.dist] maintainer of foster",
+        )?,
     })
-}
-
-/// Everything the build needs that cargo does not install: all that is
-/// missing, in one error, each with the command that installs it.
-fn check_tools(options: &Options) -> Result<(), String> {
-    let mut missing = Vec::new();
-    let installed = installed_targets();
-    for target in &TARGETS {
-        if installed
-            .as_ref()
-            .is_some_and(|list| !list.iter().any(|t| t == target.triple))
-        {
-            missing.push(format!(
-                "rustup's target {0}: rustup target add {0}",
-                target.triple
-            ));
-        }
-        if target.needs_cross_linker() && !on_path(target.cross_linker) {
-            missing.push(format!(
-                "{} to link the {} build: apt-get install {} (or set {})",
-                target.cross_linker,
-                target.arch,
-                target.linker_package,
-                target.linker_variable()
-            ));
-        }
-    }
-    if options.image {
-        if let Err(why) = docker_engine() {
-            missing.push(format!("{why}; or pass --no-image"));
-        }
-    }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("missing:\n  {}", missing.join("\n  ")))
-    }
-}
-
-/// rustup's installed targets; `None` without rustup (then cargo says
-/// what is missing).
-fn installed_targets() -> Option<Vec<String>> {
-    let output = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .ok()
-        .filter(|output| output.status.success())?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    Some(text.lines().map(|line| line.trim().to_string()).collect())
-}
-
-fn on_path(program: &str) -> bool {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path).any(|dir| {
-        fs::metadata(dir.join(program))
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
-}
-
-fn docker_engine() -> Result<(), String> {
-    let output = Command::new("docker")
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .output()
-        .map_err(|e| format!("no docker command ({e}): apt-get install docker.io"))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let why = String::from_utf8_lossy(&output.stderr);
-    let why = why
-        .lines()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or("no answer");
-    Err(format!(
-        "a Docker engine for the image ({}): start dockerd",
-        why.trim()
-    ))
 }
 
 /// Runs `command` to its end; `what` names it in the error.
-fn run(command: &mut Command, what: &str) -> Result<(), String> {
+pub fn run(command: &mut Command, what: &str) -> Result<(), String> {
     let status = command
         .status()
         .map_err(|e| format!("{what}: cannot start it: {e}"))?;
@@ -241,14 +287,14 @@ fn run(command: &mut Command, what: &str) -> Result<(), String> {
     }
 }
 
-fn fresh_folder(folder: &Path) -> Result<(), String> {
+pub fn fresh_folder(folder: &Path) -> Result<(), String> {
     if folder.exists() {
         fs::remove_dir_all(folder).map_err(|e| format!("emptying {}: {e}", folder.display()))?;
     }
     fs::create_dir_all(folder).map_err(|e| format!("creating {}: {e}", folder.display()))
 }
 
-fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
+pub fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
     fs::write(path, bytes)
         .and_then(|()| fs::set_permissions(path, fs::Permissions::from_mode(mode)))
         .map_err(|e| format!("writing {}: {e}", path.display()))
@@ -322,49 +368,6 @@ fn man_page(workspace: &Workspace) -> String {
         license: foster::options::LICENSE,
         see_also: SEE_ALSO,
     })
-}
-
-/// The image `foster:VERSION`: `FROM scratch`, only this machine's binary
-/// at `/foster`, for `COPY --from=foster:VERSION /foster /foster`.
-fn build_image(workspace: &Workspace, files: &[(String, Vec<u8>)]) -> Result<(), String> {
-    let arch = std::env::consts::ARCH;
-    let native = TARGETS
-        .iter()
-        .find(|target| target.arch == arch)
-        .map(|target| target.file_name(&workspace.version))
-        .and_then(|name| files.iter().find(|(file, _)| *file == name))
-        .ok_or(format!(
-            "no release build for this machine ({arch}) to put in the image"
-        ))?;
-    let context = workspace.target_dir.join("xtask").join("image");
-    fresh_folder(&context)?;
-    write(&context.join("foster"), &native.1, 0o755)?;
-    write(
-        &context.join("Dockerfile"),
-        dockerfile(&workspace.version).as_bytes(),
-        0o644,
-    )?;
-    let reference = format!("foster:{}", workspace.version);
-    progress(format_args!(
-        "building the image {reference} from {}",
-        native.0
-    ));
-    let mut build = Command::new("docker");
-    build
-        .args(["build", "--network", "none", "--tag", &reference])
-        .arg(&context)
-        .stdout(Stdio::from(std::io::stderr()));
-    run(&mut build, &format!("docker build of {reference}"))?;
-    Ok(())
-}
-
-fn dockerfile(version: &str) -> String {
-    format!(
-        "FROM scratch\n\
-         COPY foster /foster\n\
-         LABEL org.opencontainers.image.title=\"foster\" org.opencontainers.image.version=\"{version}\"\n\
-         ENTRYPOINT [\"/foster\"]\n"
-    )
 }
 
 #[cfg(test)]

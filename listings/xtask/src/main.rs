@@ -3,11 +3,18 @@
 //! `cargo xtask …` mean `cargo run -q -p xtask -- …`), so that they need
 //! nothing but cargo and run the same on every machine.
 
+mod changelog;
+mod deb;
 mod dist;
 mod elf;
 mod man;
+mod oci;
+mod package;
+mod rpm;
 mod sums;
+mod tools;
 
+use std::io::Write;
 use std::process::exit;
 
 const USAGE: &str = "\
@@ -16,19 +23,27 @@ usage: cargo xtask dist [--no-image]
 Builds foster's release files into the dist/ folder of cargo's target
 directory: foster-VERSION-x86_64-linux-musl and
 foster-VERSION-aarch64-linux-musl (static, stripped, at most 700000 bytes
-each), the man page foster.1 (made from foster --help), SHA256SUMS for
-them, and the Docker image foster:VERSION (FROM scratch, only /foster) for
-a Dockerfile's COPY --from. Progress goes to stderr; the folder's path is
-printed on stdout.
+each), the man page foster.1 (made from foster --help), the packages
+foster_VERSION_amd64.deb, foster_VERSION_arm64.deb,
+foster-VERSION-1.x86_64.rpm and foster-VERSION-1.aarch64.rpm, the image
+index foster:VERSION for linux/amd64 and linux/arm64 (FROM scratch, only
+/foster) as the OCI archive foster-VERSION-oci.tar, and SHA256SUMS for them
+all. When a Docker engine answers, it gets this machine's platform of the
+image as foster:VERSION, for a Dockerfile's COPY --from. Progress goes to
+stderr; the folder's path is printed on stdout. VERSION is foster's, from
+listings/foster/Cargo.toml; listings/foster/CHANGELOG.md must have a
+section for it.
 
-  --no-image   do not build the image (no Docker engine needed)
+  --no-image   do not build the image index (no buildah or skopeo needed)
   -h, --help   show this help
 
 Needs rustup's targets x86_64-unknown-linux-musl and
 aarch64-unknown-linux-musl, a cross linker for the one that is not this
 machine's (apt-get install gcc-aarch64-linux-gnu, or gcc-x86-64-linux-gnu
-on arm64), and a Docker engine for the image. .ci/check-dist checks the
-result: checksums, man page, the image, the arm64 build under qemu.";
+on arm64), dpkg-deb and rpmbuild (apt-get install rpm), and buildah and
+skopeo for the image. .ci/check-dist checks the result: checksums, man
+page, packages (lintian, rpm, a real install), the image in Podman and
+Docker, the arm64 build under qemu.";
 
 /// Exit status for a command line that cannot be understood.
 const USAGE_ERROR: i32 = 2;
@@ -37,7 +52,8 @@ fn main() {
     let options = match parse(std::env::args_os().skip(1)) {
         Ok(Some(options)) => options,
         Ok(None) => {
-            println!("{USAGE}");
+            // A closed pipe (`--help | head`) is no error: no panic.
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
             return;
         }
         Err(message) => {

@@ -17,6 +17,9 @@ pub struct Plan {
     pub signals: usize,
     /// SIGTERM-to-exit measures per init.
     pub stops: usize,
+    /// The two sizes of the paced workloads (events one at a time) whose
+    /// difference gives the counts per event.
+    pub paced: [usize; 2],
 }
 
 pub const QUICK: Plan = Plan {
@@ -27,6 +30,7 @@ pub const QUICK: Plan = Plan {
     burst: 200,
     signals: 600,
     stops: 6,
+    paced: [20, 220],
 };
 
 pub const FULL: Plan = Plan {
@@ -37,6 +41,7 @@ pub const FULL: Plan = Plan {
     burst: 5000,
     signals: 3000,
     stops: 30,
+    paced: [100, 1100],
 };
 
 /// What an init is to the comparison.
@@ -70,15 +75,21 @@ pub enum Measure {
     Forwarding,
     Stopping,
     Size,
+    /// Instructions per event, counted by callgrind.
+    Counts,
+    /// System calls per event, counted through ptrace(2).
+    Syscalls,
 }
 
-pub const MEASURES: [(Measure, &str); 6] = [
+pub const MEASURES: [(Measure, &str); 8] = [
     (Measure::Startup, "startup"),
     (Measure::Idle, "idle"),
     (Measure::Reaping, "reaping"),
     (Measure::Forwarding, "forwarding"),
     (Measure::Stopping, "stopping"),
     (Measure::Size, "size"),
+    (Measure::Counts, "counts"),
+    (Measure::Syscalls, "syscalls"),
 ];
 
 impl Measure {
@@ -87,7 +98,11 @@ impl Measure {
     pub fn has_floor(self) -> bool {
         matches!(
             self,
-            Measure::Reaping | Measure::Forwarding | Measure::Stopping
+            Measure::Reaping
+                | Measure::Forwarding
+                | Measure::Stopping
+                | Measure::Counts
+                | Measure::Syscalls
         )
     }
 }

@@ -1,10 +1,12 @@
 //! What foster's tests share: running foster as PID 1 of a new PID
 //! namespace (util-linux's `unshare`) or as an ordinary process, always
-//! under `timeout`, and skipping (or, in CI, failing) where the machine
-//! cannot make a PID namespace.
+//! under `timeout`, from a clean state whatever the test itself was started
+//! with, and skipping (or, in CI, failing) where the machine lacks
+//! something.
 #![allow(dead_code)] // each test file uses a different part of this module
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::Duration;
 
@@ -35,9 +37,43 @@ pub fn places() -> impl Iterator<Item = As> {
         .filter(|&place| !skip(place))
 }
 
+/// `program`, to be started as if from a fresh login, whatever this test
+/// was started with: every signal at its default action and none blocked
+/// (under `nohup`, or as a script's background job, SIGHUP or SIGINT and
+/// SIGQUIT arrive ignored, and an ignored signal survives exec), no
+/// `FOSTER_*` or `TINI_*` variable (they change foster's defaults), and
+/// stdin from /dev/null (on a terminal, foster would hand the test's
+/// terminal to its command). A test changes any of these after this.
+pub fn command(program: &str) -> Command {
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("FOSTER_") || name.starts_with("TINI_") {
+            command.env_remove(&*name);
+        }
+    }
+    command.stdin(Stdio::null());
+    // SAFETY: between fork and exec, only sigaction(2) and sigprocmask(2),
+    // which are async-signal-safe; SIG_DFL installs no handler. Signals the
+    // kernel will not change (SIGKILL, SIGSTOP) or the C library refuses
+    // (its own) fail harmlessly.
+    unsafe {
+        command.pre_exec(|| {
+            for number in 1..=libc::SIGRTMAX() {
+                libc::signal(number, libc::SIG_DFL);
+            }
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    command
+}
+
 /// `foster ARGS...` as `place` says, bounded by [`LIMIT`].
 pub fn foster(place: As, args: &[&str]) -> Command {
-    let mut command = Command::new("timeout");
+    let mut command = self::command("timeout");
     command.args(["-s", "KILL", LIMIT]);
     command.args(unbounded(place, args));
     command
@@ -68,10 +104,7 @@ pub fn status_of(place: As, script: &str) -> Option<i32> {
 
 /// `sh -c LINE`, to the end.
 pub fn shell(line: &str) -> Output {
-    Command::new("sh")
-        .args(["-c", line])
-        .output()
-        .expect("run sh")
+    command("sh").args(["-c", line]).output().expect("run sh")
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -93,10 +126,24 @@ pub fn skip(place: As) -> bool {
         Ok(output) => format!("no PID namespaces here ({})", text(&output.stderr).trim()),
         Err(error) => format!("no `unshare` (util-linux): {error}"),
     };
-    if std::env::var("ORPHANS_REQUIRE_NAMESPACES").as_deref() == Ok("1") {
-        panic!("ORPHANS_REQUIRE_NAMESPACES=1 but this test cannot run: {reason}");
+    skip_unless("ORPHANS_REQUIRE_NAMESPACES", Some(reason))
+}
+
+/// Decides what a test does when `missing` says what this machine lacks:
+/// `None` means go on. Otherwise the test should return early, after this
+/// printed `skipped: <reason>`, unless the variable `require` is `1` (CI
+/// sets it where the machine must have it): then the test fails here.
+/// The line goes straight to the stderr descriptor, past libtest, which
+/// hides what passing tests print: a plain `cargo test` shows it.
+pub fn skip_unless(require: &str, missing: Option<String>) -> bool {
+    let Some(reason) = missing else {
+        return false;
+    };
+    if std::env::var(require).as_deref() == Ok("1") {
+        panic!("{require}=1 but this test cannot run: {reason}");
     }
-    println!("skipped: {reason}");
+    let line = format!("skipped: {reason} ({require}=1 makes this a failure)\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
     true
 }
 
@@ -117,6 +164,17 @@ pub fn first_child_of(parent: u32) -> u32 {
         std::thread::sleep(Duration::from_millis(10));
     }
     panic!("process {parent} started no child within 5 s");
+}
+
+/// foster's PID, given the PID of the program the test started (`timeout`,
+/// `unshare` or foster itself). Call it once the command runs: every
+/// program above it has exec'd by then.
+pub fn foster_below(started: u32) -> i32 {
+    let mut foster = started;
+    while matches!(comm(foster).as_str(), "timeout" | "unshare") {
+        foster = first_child_of(foster);
+    }
+    foster as i32
 }
 
 /// A running foster whose command talks to the test line by line.
@@ -156,16 +214,11 @@ impl Session {
                 other => before_ready.push(other.to_string()),
             }
         }
-        // The command runs, so every program above it has exec'd: foster
-        // is below `timeout` and `unshare`, if they are there.
-        let mut foster = child.id();
-        while matches!(comm(foster).as_str(), "timeout" | "unshare") {
-            foster = first_child_of(foster);
-        }
+        let foster = foster_below(child.id());
         Session {
             child,
             lines,
-            foster: foster as i32,
+            foster,
             before_ready,
         }
     }
