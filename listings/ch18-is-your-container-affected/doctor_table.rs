@@ -17,19 +17,26 @@ use orphans::spawn::sibling;
 use serde_json::Value;
 
 const USAGE: &str = "\
-usage: doctor-table [--orphan-test | --report] [PATTERN...]
+usage: doctor-table [--engine docker|podman] [--orphan-test | --report] [PATTERN...]
+       doctor-table --dockerfiles [NAME...]
 
-Starts the book's containers from the project's image in Docker, runs
-pid1-doctor on each (its --json report), and prints a markdown table: the
-container, PID 1, its init, what PID 1 does with SIGTERM, the zombies, and
-the verdict. Every container is removed afterwards.
+Starts the book's containers from the project's image (in Docker, or
+Podman), runs pid1-doctor on each (its --json report), and prints a
+markdown table: the container, PID 1, its init, what PID 1 does with
+SIGTERM, the zombies, and the verdict. Every container is removed
+afterwards.
 
 Patterns: naive-init, sleep, foster, init, exec-form, shell-form, script
 (chapters 8 to 13; default: all of them).
 
+  --engine NAME  docker (default) or podman
   --orphan-test  run the doctor with --orphan-test, and show its outcome
   --report       print the doctor's own text report on each pattern, as
                  preformatted text, instead of a table
+  --dockerfiles  run `pid1-doctor --dockerfile` on each Dockerfile of the
+                 chapter's corpus (dockerfiles/NAME/) and print a table:
+                 the file, what the doctor found where, its exit status;
+                 with NAMEs, the doctor's own text on those, preformatted
   -V, --version  show the version
   -h, --help     show this help
 
@@ -41,11 +48,13 @@ enum Show {
     Table,
     OrphanTest,
     Report,
+    Dockerfiles,
 }
 
 #[derive(Debug, PartialEq)]
 struct Options {
     show: Show,
+    podman: bool,
     patterns: Vec<String>,
 }
 
@@ -55,12 +64,26 @@ fn main() {
         Show::Report => "The doctor's report",
         _ => "This table",
     };
-    capability::finish("doctor-table", what, shown(&options));
+    let shown = match options.show {
+        Show::Dockerfiles if options.patterns.is_empty() => dockerfiles(),
+        Show::Dockerfiles => dockerfile_reports(&options.patterns),
+        _ => shown(&options),
+    };
+    capability::finish("doctor-table", what, shown);
+}
+
+/// The engine, and the project's image in it, or what is missing.
+fn engine_and_image(podman: bool) -> Result<(Engine, String), Missing> {
+    if podman {
+        let ready = orphans::podman::ready()?;
+        return Ok((ready.engine, ready.image));
+    }
+    Ok((Engine::docker(), image_or_missing()?.reference))
 }
 
 /// The table (or reports), or why there is none.
 fn shown(options: &Options) -> Result<(), NotShown> {
-    let image = image_or_missing()?.reference;
+    let (engine, image) = engine_and_image(options.podman)?;
     if !nix::unistd::Uid::effective().is_root() {
         return Err(Missing::new(
             "root",
@@ -69,11 +92,11 @@ fn shown(options: &Options) -> Result<(), NotShown> {
         )
         .into());
     }
-    let engine = Engine::docker();
+    let program = engine.program;
     match options.show {
         Show::Table => println!("{TABLE}"),
         Show::OrphanTest => println!("{ORPHAN_TABLE}"),
-        Show::Report => {}
+        Show::Report | Show::Dockerfiles => {}
     }
     for name in &options.patterns {
         let pattern = book_containers::pattern(name).ok_or(format!("no pattern {name}"))?;
@@ -84,14 +107,14 @@ fn shown(options: &Options) -> Result<(), NotShown> {
         );
         match options.show {
             Show::Report => {
-                let text = doctor(&["--engine", "docker", &running.name])?;
+                let text = doctor(&["--engine", program, &running.name])?;
                 println!(
                     "```text\n{}\n```\n",
                     text.trim_end().replace(&running.name, pattern.name)
                 );
             }
             show => {
-                let mut args = vec!["--engine", "docker", "--json", &running.name];
+                let mut args = vec!["--engine", program, "--json", &running.name];
                 if show == Show::OrphanTest {
                     args.insert(0, "--orphan-test");
                 }
@@ -102,6 +125,98 @@ fn shown(options: &Options) -> Result<(), NotShown> {
         }
     }
     Ok(())
+}
+
+/// The corpus of Dockerfiles, beside this program's source.
+const CORPUS: &str = "listings/ch18-is-your-container-affected/dockerfiles";
+
+// ANCHOR: dockerfiles
+/// `pid1-doctor --dockerfile` on each Dockerfile of the corpus, run from
+/// the chapter's folder so that it names them `dockerfiles/NAME/…`.
+fn dockerfiles() -> Result<(), NotShown> {
+    let corpus = orphans::workspace::project_dir().join(CORPUS);
+    let mut names: Vec<String> = std::fs::read_dir(&corpus)
+        .map_err(|e| format!("reading {CORPUS}: {e}"))?
+        .filter_map(|entry| Some(entry.ok()?.file_name().to_str()?.to_string()))
+        .collect();
+    names.sort();
+    println!("| Dockerfile | what the doctor says, and where | exit status |\n|---|---|---|");
+    for name in names {
+        let output = doctor_on_dockerfile(&name, true)?;
+        let status = output
+            .status
+            .code()
+            .map_or("?".into(), |code| code.to_string());
+        let said = match serde_json::from_slice::<Value>(&output.stdout) {
+            Ok(report) => findings(&report),
+            Err(_) => format!(
+                "*{}*",
+                capability::one_line(&String::from_utf8_lossy(&output.stderr))
+            ),
+        };
+        println!("| `{name}` | {said} | {status} |");
+    }
+    Ok(())
+}
+
+/// `pid1-doctor [--json] --dockerfile dockerfiles/NAME/Dockerfile`, run in
+/// the chapter's folder.
+fn doctor_on_dockerfile(name: &str, json: bool) -> Result<std::process::Output, String> {
+    let folder = orphans::workspace::project_dir().join(CORPUS).join("..");
+    let mut command = Command::new(sibling("pid1-doctor"));
+    if json {
+        command.arg("--json");
+    }
+    command
+        .arg("--dockerfile")
+        .arg(format!("dockerfiles/{name}/Dockerfile"))
+        .current_dir(folder)
+        .output()
+        .map_err(|e| format!("cannot run pid1-doctor: {e}"))
+}
+
+/// The doctor's own text on the Dockerfiles `names`, each preformatted
+/// (its error line too, for one that does not parse).
+fn dockerfile_reports(names: &[String]) -> Result<(), NotShown> {
+    for name in names {
+        let output = doctor_on_dockerfile(name, false)?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        println!("```text\n{}\n```\n", text.trim_end());
+    }
+    Ok(())
+}
+// ANCHOR_END: dockerfiles
+
+/// The findings of a `--dockerfile --json` report, as `rule` (`FILE:LINE`)
+/// items, or `fine`.
+fn findings(report: &Value) -> String {
+    let items: Vec<String> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let file = f["file"]
+                .as_str()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("");
+            format!(
+                "{} (`{file}:{}`)",
+                f["rule"].as_str().unwrap_or("?"),
+                f["line"]
+            )
+        })
+        .collect();
+    if items.is_empty() {
+        "fine".into()
+    } else {
+        items.join(", ")
+    }
 }
 
 const TABLE: &str = "| container | PID 1 | init | SIGTERM at PID 1 | zombies now | verdict |\n|---|---|---|---|---|---|";
@@ -166,6 +281,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
     let mut options = Options {
         show: Show::Table,
+        podman: false,
         patterns: Vec::new(),
     };
     let mut parser = lexopt::Parser::from_args(args);
@@ -173,15 +289,29 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
         match arg {
             Long("orphan-test") => options.show = Show::OrphanTest,
             Long("report") => options.show = Show::Report,
-            Value(name) => {
-                let name = name.to_string_lossy().into_owned();
-                if book_containers::pattern(&name).is_none() {
-                    return Err(format!("no pattern '{name}'"));
-                }
-                options.patterns.push(name);
-            }
+            Long("dockerfiles") => options.show = Show::Dockerfiles,
+            Long("engine") => match cli::text(parser.value())?.as_str() {
+                "docker" => options.podman = false,
+                "podman" => options.podman = true,
+                other => return Err(format!("--engine takes docker or podman, not '{other}'")),
+            },
+            Value(name) => options.patterns.push(name.to_string_lossy().into_owned()),
             other => return cli::other(other),
         }
+    }
+    if options.show == Show::Dockerfiles {
+        let corpus = orphans::workspace::project_dir().join(CORPUS);
+        if let Some(name) = options.patterns.iter().find(|n| !corpus.join(n).is_dir()) {
+            return Err(format!("no Dockerfile '{name}' in the corpus"));
+        }
+        return Ok(Request::Run(options));
+    }
+    if let Some(name) = options
+        .patterns
+        .iter()
+        .find(|n| book_containers::pattern(n).is_none())
+    {
+        return Err(format!("no pattern '{name}'"));
     }
     if options.patterns.is_empty() {
         options.patterns = book_containers::patterns()
@@ -208,5 +338,9 @@ mod tests {
         assert_eq!(chosen.patterns, vec!["sleep", "foster"]);
         help_and_version(parse);
         assert!(refusal(parse, &["nginx"]).contains("no pattern"));
+        assert!(options(parse, &["--engine", "podman", "init"]).podman);
+        assert!(refusal(parse, &["--engine", "lxc"]).contains("docker or podman"));
+        assert!(options(parse, &["--dockerfiles", "shell-form"]).show == Show::Dockerfiles);
+        assert!(refusal(parse, &["--dockerfiles", "nginx"]).contains("no Dockerfile"));
     }
 }

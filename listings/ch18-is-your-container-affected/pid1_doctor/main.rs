@@ -58,6 +58,15 @@ Exit status: 0 fine, 1 a problem found, 2 a usage error or a container or
 file the doctor cannot read (one line on stderr says which). The host's
 /proc shows another user's processes only to root: run it with sudo.";
 
+/// `println!` that does not panic when stdout is closed (`pid1-doctor
+/// --all | head -1`): what is left unsaid has no reader.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Exit status when a problem was found.
 const PROBLEM: i32 = 1;
 
@@ -95,9 +104,9 @@ fn dockerfile(path: &std::path::Path, json: bool) -> i32 {
         }
         Ok(found) => {
             if json {
-                println!("{}", report::dockerfile_json(path, &found));
+                say!("{}", report::dockerfile_json(path, &found));
             } else {
-                println!("{}", report::dockerfile_text(&found));
+                say!("{}", report::dockerfile_text(&found));
             }
             if found.findings.is_empty() {
                 0
@@ -131,7 +140,7 @@ fn containers(options: &Options) -> i32 {
                     reports.push(report::json(&inspected, &facts, &judgement));
                 } else {
                     let gap = if reports.is_empty() { "" } else { "\n" };
-                    println!("{gap}{}", report::text(&inspected, &facts, &judgement));
+                    say!("{gap}{}", report::text(&inspected, &facts, &judgement));
                     reports.push(serde_json::Value::Null);
                 }
             }
@@ -142,9 +151,9 @@ fn containers(options: &Options) -> i32 {
         }
     }
     if options.json {
-        println!("{}", serde_json::Value::Array(reports));
+        say!("{}", serde_json::Value::Array(reports));
     } else if names.is_empty() {
-        println!("no running containers");
+        say!("no running containers");
     }
     worst
 }
