@@ -130,7 +130,6 @@ fn shown(options: &Options) -> Result<(), NotShown> {
 /// The corpus of Dockerfiles, beside this program's source.
 const CORPUS: &str = "listings/ch18-is-your-container-affected/dockerfiles";
 
-// ANCHOR: dockerfiles
 /// `pid1-doctor --dockerfile` on each Dockerfile of the corpus, run from
 /// the chapter's folder so that it names them `dockerfiles/NAME/…`.
 fn dockerfiles() -> Result<(), NotShown> {
@@ -189,7 +188,6 @@ fn dockerfile_reports(names: &[String]) -> Result<(), NotShown> {
     }
     Ok(())
 }
-// ANCHOR_END: dockerfiles
 
 /// The findings of a `--dockerfile --json` report, as `rule` (`FILE:LINE`)
 /// items, or `fine`.
@@ -222,7 +220,6 @@ fn findings(report: &Value) -> String {
 const TABLE: &str = "| container | PID 1 | init | SIGTERM at PID 1 | zombies now | verdict |\n|---|---|---|---|---|---|";
 const ORPHAN_TABLE: &str = "| container | PID 1 | zombies now | the doctor's test orphan | verdict |\n|---|---|---|---|---|";
 
-// ANCHOR: doctor
 /// Runs `pid1-doctor ARGS` and returns what it printed; a status of 2 (it
 /// could not read the container) is an error, with its one line.
 fn doctor(args: &[&str]) -> Result<String, String> {
@@ -237,7 +234,6 @@ fn doctor(args: &[&str]) -> Result<String, String> {
         ))),
     }
 }
-// ANCHOR_END: doctor
 
 /// One row, from the doctor's JSON report.
 fn row(label: &str, report: &Value, show: Show) -> String {

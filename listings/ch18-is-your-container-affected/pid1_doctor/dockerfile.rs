@@ -75,6 +75,7 @@ pub enum Form {
     NotJson(String),
 }
 
+// ANCHOR: form
 /// The form of an instruction's arguments.
 pub fn form(arguments: &str) -> Form {
     let text = arguments.trim();
@@ -86,6 +87,7 @@ pub fn form(arguments: &str) -> Form {
         Err(_) => Form::NotJson(text.to_string()),
     }
 }
+// ANCHOR_END: form
 
 /// Parses `text`; `Err` for what Docker would refuse too: an unknown
 /// instruction, an unterminated heredoc, no instruction at all, or an

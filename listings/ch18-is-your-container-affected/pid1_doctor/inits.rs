@@ -3,42 +3,7 @@
 //! command name, the executable's name and, where the name does not say
 //! (`docker-init`, `podman-init`, `/sbin/init`), the executable's bytes.
 
-/// The inits the doctor knows: each reaps every child it gets and handles
-/// the usual stop signals.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KnownInit {
-    Tini,
-    DumbInit,
-    Catatonit,
-    Foster,
-    S6Svscan,
-    Systemd,
-}
-
-impl KnownInit {
-    pub fn name(self) -> &'static str {
-        match self {
-            KnownInit::Tini => "tini",
-            KnownInit::DumbInit => "dumb-init",
-            KnownInit::Catatonit => "catatonit",
-            KnownInit::Foster => "foster",
-            KnownInit::S6Svscan => "s6-svscan",
-            KnownInit::Systemd => "systemd",
-        }
-    }
-}
-
-/// What an init's own command line says about how it runs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mode {
-    /// In a few words: "forwards signals to its child".
-    pub words: String,
-    /// The command the init runs (empty for catatonit's pause mode, s6 and
-    /// systemd, which run none).
-    pub command: Vec<String>,
-    /// Signals the init is told not to pass on: dumb-init's `-r N:0`.
-    pub swallowed: Vec<u32>,
-}
+pub use crate::verdict::{KnownInit, Mode, ShellRun};
 
 /// Names that say which program runs, whatever its bytes: the command
 /// name, or the last part of `argv[0]` or of the executable's path.
@@ -232,18 +197,6 @@ fn catatonit(rest: &[String]) -> Mode {
 
 /// Shells that images use as `/bin/sh` or run scripts with.
 const SHELLS: [&str; 8] = ["sh", "dash", "bash", "ash", "busybox", "zsh", "ksh", "mksh"];
-
-/// How a shell that is PID 1 was started.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ShellRun {
-    /// `sh -c "COMMAND"`: the shell form of `CMD` and `ENTRYPOINT`.
-    Command(String),
-    /// `sh SCRIPT ARGS...`: an entrypoint script (the kernel makes a
-    /// `#!/bin/sh` script's command line this).
-    Script(String),
-    /// A shell with neither (interactive, or reading its standard input).
-    Bare,
-}
 
 /// Whether the command line `args` (with command name `comm`) is a shell,
 /// and how it runs. A shell's options (`-e`, `-x`) may come first.

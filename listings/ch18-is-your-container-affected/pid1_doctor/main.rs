@@ -178,7 +178,6 @@ fn all_running(engines: &[&str]) -> Vec<String> {
     names
 }
 
-// ANCHOR: diagnose
 /// Everything about one container: what its engine says, what the host's
 /// /proc shows, the orphan test if asked for, and the verdict.
 fn diagnose(
@@ -189,12 +188,22 @@ fn diagnose(
     let (engine, inspected) = engines::find(engines, name)?;
     let mut facts = container::examine(engine, &inspected)?;
     if orphan_test {
-        facts.orphan_test = Some(orphan_test::run(facts.pid1.host_pid)?);
+        facts.orphan_test = Some(match orphan_test::run(facts.pid1.host_pid)? {
+            orphan_test::Outcome::Reaped { milliseconds } => {
+                verdict::OrphanTest::Reaped { milliseconds }
+            }
+            orphan_test::Outcome::Stayed {
+                host_pid,
+                milliseconds,
+            } => verdict::OrphanTest::Stayed {
+                pid: hostproc::pid_inside(host_pid).unwrap_or(0),
+                milliseconds,
+            },
+        });
     }
     let judgement = verdict::judge(&facts);
     Ok((inspected, facts, judgement))
 }
-// ANCHOR_END: diagnose
 
 fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;

@@ -20,8 +20,14 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe, read, write, ForkResult};
 use orphans::process::exit_now;
 
-use crate::hostproc;
-use crate::verdict::OrphanTest;
+/// What became of the orphan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Reaped within this many milliseconds of its adoption.
+    Reaped { milliseconds: u64 },
+    /// Still a zombie this long after it exited: host PID `host_pid`.
+    Stayed { host_pid: i32, milliseconds: u64 },
+}
 
 /// How long PID 1 gets to reap the orphan. An init reaps within
 /// milliseconds of the orphan's SIGCHLD.
@@ -31,7 +37,7 @@ const PATIENCE: Duration = Duration::from_secs(1);
 /// Leaves one orphan in the PID namespace of host PID `pid1` and watches
 /// whether it is reaped. `Err` when the test could not be made (joining a
 /// PID namespace needs CAP_SYS_ADMIN: root).
-pub fn run(pid1: i32) -> Result<OrphanTest, String> {
+pub fn run(pid1: i32) -> Result<Outcome, String> {
     let namespace = File::open(format!("/proc/{pid1}/ns/pid")).map_err(|e| {
         format!("the orphan test cannot open /proc/{pid1}/ns/pid ({e}): run it as root")
     })?;
@@ -107,35 +113,34 @@ fn read_pid(report: &OwnedFd) -> Result<i32, String> {
     }
 }
 
-/// Watches the orphan from the host until it is reaped, or [`PATIENCE`]
+/// Watches the orphan from the host, from the moment it was adopted (its
+/// parent has been reaped by then) until it is reaped, or [`PATIENCE`]
 /// after it became a zombie.
-fn watch(orphan: i32) -> OrphanTest {
-    let pid_inside = hostproc::pid_inside(orphan).unwrap_or(0);
+fn watch(orphan: i32) -> Outcome {
     let mut exited: Option<Instant> = None;
-    let started = Instant::now();
+    let adopted = Instant::now();
     loop {
         match foster::procfs::state(orphan) {
             // Gone from /proc: reaped.
             None => {
-                let since = exited.map_or(Duration::ZERO, |at| at.elapsed());
-                return OrphanTest::Reaped {
-                    milliseconds: since.as_millis() as u64,
-                };
+                let milliseconds = adopted.elapsed().as_millis() as u64;
+                return Outcome::Reaped { milliseconds };
             }
             Some('Z') => {
                 let at = *exited.get_or_insert_with(Instant::now);
                 if at.elapsed() >= PATIENCE {
-                    return OrphanTest::Stayed {
-                        pid: pid_inside,
-                        milliseconds: PATIENCE.as_millis() as u64,
+                    let milliseconds = PATIENCE.as_millis() as u64;
+                    return Outcome::Stayed {
+                        host_pid: orphan,
+                        milliseconds,
                     };
                 }
             }
-            Some(_) if started.elapsed() > 2 * PATIENCE => {
-                // Still running: it never saw its parent go. Count it as
-                // not reaped rather than wait for ever.
-                return OrphanTest::Stayed {
-                    pid: pid_inside,
+            // Still running long after its parent went: count it as not
+            // reaped rather than wait for ever.
+            Some(_) if adopted.elapsed() > 2 * PATIENCE => {
+                return Outcome::Stayed {
+                    host_pid: orphan,
                     milliseconds: 0,
                 };
             }

@@ -12,7 +12,6 @@ use crate::verdict::{Facts, Judgement, OrphanTest, Verdict};
 /// How many zombies a text report lists by PID.
 const LISTED: usize = 8;
 
-// ANCHOR: text
 /// The text report on one container.
 pub fn text(inspected: &Inspected, facts: &Facts, judgement: &Judgement) -> String {
     let mut lines = vec![format!(
@@ -77,7 +76,6 @@ pub fn text(inspected: &Inspected, facts: &Facts, judgement: &Judgement) -> Stri
     }
     lines.join("\n")
 }
-// ANCHOR_END: text
 
 /// `ok: …` or `PROBLEM: …`.
 fn answer(problem: bool, because: &str) -> String {

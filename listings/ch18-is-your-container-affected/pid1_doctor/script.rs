@@ -19,6 +19,7 @@ pub struct LastCommand {
 /// last one run on that branch.
 const CLOSERS: [&str; 7] = ["fi", "done", "esac", "}", ";;", "else", "then"];
 
+// ANCHOR: last
 /// The last command `text` runs, if it has any.
 pub fn last_command(text: &str) -> Option<LastCommand> {
     logical_lines(text)
@@ -32,6 +33,7 @@ pub fn last_command(text: &str) -> Option<LastCommand> {
             text,
         })
 }
+// ANCHOR_END: last
 
 /// The line of a `trap` whose action sends a signal on (`kill`), if any.
 pub fn forwarding_trap(text: &str) -> Option<usize> {

@@ -3,18 +3,10 @@
 
 use nix::sys::signal::Signal;
 
-/// The first real-time signal as programs name it. The kernel's first is
-/// 32, but glibc and musl keep 32 and 33 for themselves, so `SIGRTMIN` is
-/// 34 to a C program, to Docker (`STOPSIGNAL SIGRTMIN+3` is 37) and to
-/// systemd (signal(7), "Real-time signals").
-const RTMIN: u32 = 34;
+pub use crate::verdict::{signal_name as name, Disposition, RTMIN, SIGKILL, SIGTERM};
 /// The last signal on Linux (`_NSIG - 1`, signal(7)).
 const RTMAX: u32 = 64;
 
-/// SIGTERM's number: the stop signal when the image names none.
-pub const SIGTERM: u32 = 15;
-/// SIGKILL's number: the signal nothing can catch.
-pub const SIGKILL: u32 = 9;
 /// SIGSTOP's number: the other signal nothing can catch.
 const SIGSTOP: u32 = 19;
 /// SIGCHLD's number: ignoring it makes the kernel reap a process's children.
@@ -64,20 +56,6 @@ fn offset(rest: &str, sign: char) -> Option<u32> {
     }
 }
 
-/// A signal's name as `kill -l` prints it: `SIGTERM`, `SIGRTMIN+3`.
-pub fn name(number: u32) -> String {
-    if number >= RTMIN {
-        return match number - RTMIN {
-            0 => "SIGRTMIN".into(),
-            n => format!("SIGRTMIN+{n}"),
-        };
-    }
-    i32::try_from(number)
-        .ok()
-        .and_then(|n| Signal::try_from(n).ok())
-        .map_or_else(|| format!("signal {number}"), |s| s.as_str().to_string())
-}
-
 /// The three signal masks of `/proc/PID/status` (proc(5)): bit N-1 stands
 /// for signal N.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -111,59 +89,6 @@ pub fn masks(status: &str) -> Option<Masks> {
         caught: mask("SigCgt:")?,
         awaited: 0,
     })
-}
-
-/// What a process does with one signal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Disposition {
-    /// A handler runs.
-    Caught,
-    /// Blocked: the kernel keeps it for the process, which takes it with
-    /// a signalfd(2), as foster does, or sigwait(3) later.
-    Blocked,
-    /// Waited for with sigwait(3) right now, as tini does: as good as
-    /// blocked.
-    Awaited,
-    /// SIG_IGN: the kernel throws it away.
-    Ignored,
-    /// SIG_DFL: the default action, which for PID 1 of a namespace means
-    /// the kernel throws it away too (chapter 9).
-    Default,
-}
-
-impl Disposition {
-    /// Whether the process gets to act on the signal when it is PID 1:
-    /// a caught or blocked signal is kept (kernel/signal.c, sig_ignored).
-    pub fn is_heard(self) -> bool {
-        matches!(
-            self,
-            Disposition::Caught | Disposition::Blocked | Disposition::Awaited
-        )
-    }
-
-    /// What a process with this disposition does with `signal`, in words:
-    /// `waits for SIGTERM in sigtimedwait(2)`.
-    pub fn action(self, signal: &str) -> String {
-        match self {
-            Disposition::Caught => format!("catches {signal} with a handler"),
-            Disposition::Blocked => {
-                format!("blocks {signal}, to take it from a signalfd(2) or sigwait(3)")
-            }
-            Disposition::Awaited => format!("waits for {signal} in sigtimedwait(2)"),
-            Disposition::Ignored => format!("ignores {signal}"),
-            Disposition::Default => format!("leaves {signal} at its default action"),
-        }
-    }
-
-    pub fn word(self) -> &'static str {
-        match self {
-            Disposition::Caught => "caught",
-            Disposition::Blocked => "blocked",
-            Disposition::Awaited => "waited for",
-            Disposition::Ignored => "ignored",
-            Disposition::Default => "default",
-        }
-    }
 }
 
 /// What `masks` say about `signal`. A handler counts first, then a block

@@ -7,10 +7,136 @@
 //! zombie, a signal mask), something measured (the orphan test), or what
 //! PID 1 is known to do.
 
-use crate::inits::{KnownInit, Mode, ShellRun};
-use crate::signals::{self, Disposition, SIGKILL, SIGTERM};
+use nix::sys::signal::Signal;
 
-// ANCHOR: facts
+// The vocabulary of the facts: what the doctor's readers (`inits`,
+// `signals`, `container`) find and the verdict reads.
+
+/// The first real-time signal as programs name it. The kernel's first is
+/// 32, but glibc and musl keep 32 and 33 for themselves, so `SIGRTMIN` is
+/// 34 to a C program, to Docker (`STOPSIGNAL SIGRTMIN+3` is 37) and to
+/// systemd (signal(7), "Real-time signals").
+pub const RTMIN: u32 = 34;
+/// SIGTERM's number: the stop signal when the image names none.
+pub const SIGTERM: u32 = 15;
+/// SIGKILL's number: the signal nothing can catch.
+pub const SIGKILL: u32 = 9;
+/// A signal's name as `kill -l` prints it: `SIGTERM`, `SIGRTMIN+3`.
+pub fn signal_name(number: u32) -> String {
+    if number >= RTMIN {
+        return match number - RTMIN {
+            0 => "SIGRTMIN".into(),
+            n => format!("SIGRTMIN+{n}"),
+        };
+    }
+    i32::try_from(number)
+        .ok()
+        .and_then(|n| Signal::try_from(n).ok())
+        .map_or_else(|| format!("signal {number}"), |s| s.as_str().to_string())
+}
+
+/// What a process does with one signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// A handler runs.
+    Caught,
+    /// Blocked: the kernel keeps it for the process, which takes it with
+    /// a signalfd(2), as foster does, or sigwait(3) later.
+    Blocked,
+    /// Waited for with sigwait(3) right now, as tini does: as good as
+    /// blocked.
+    Awaited,
+    /// SIG_IGN: the kernel throws it away.
+    Ignored,
+    /// SIG_DFL: the default action, which for PID 1 of a namespace means
+    /// the kernel throws it away too (chapter 9).
+    Default,
+}
+
+impl Disposition {
+    /// Whether the process gets to act on the signal when it is PID 1:
+    /// a caught or blocked signal is kept (kernel/signal.c, sig_ignored).
+    pub fn is_heard(self) -> bool {
+        matches!(
+            self,
+            Disposition::Caught | Disposition::Blocked | Disposition::Awaited
+        )
+    }
+
+    /// What a process with this disposition does with `signal`, in words:
+    /// `waits for SIGTERM in sigtimedwait(2)`.
+    pub fn action(self, signal: &str) -> String {
+        match self {
+            Disposition::Caught => format!("catches {signal} with a handler"),
+            Disposition::Blocked => {
+                format!("blocks {signal}, to take it from a signalfd(2) or sigwait(3)")
+            }
+            Disposition::Awaited => format!("waits for {signal} in sigtimedwait(2)"),
+            Disposition::Ignored => format!("ignores {signal}"),
+            Disposition::Default => format!("leaves {signal} at its default action"),
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Disposition::Caught => "caught",
+            Disposition::Blocked => "blocked",
+            Disposition::Awaited => "waited for",
+            Disposition::Ignored => "ignored",
+            Disposition::Default => "default",
+        }
+    }
+}
+
+/// The inits the doctor knows: each reaps every child it gets and handles
+/// the usual stop signals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KnownInit {
+    Tini,
+    DumbInit,
+    Catatonit,
+    Foster,
+    S6Svscan,
+    Systemd,
+}
+
+impl KnownInit {
+    pub fn name(self) -> &'static str {
+        match self {
+            KnownInit::Tini => "tini",
+            KnownInit::DumbInit => "dumb-init",
+            KnownInit::Catatonit => "catatonit",
+            KnownInit::Foster => "foster",
+            KnownInit::S6Svscan => "s6-svscan",
+            KnownInit::Systemd => "systemd",
+        }
+    }
+}
+
+/// What an init's own command line says about how it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mode {
+    /// In a few words: "forwards signals to its child".
+    pub words: String,
+    /// The command the init runs (empty for catatonit's pause mode, s6 and
+    /// systemd, which run none).
+    pub command: Vec<String>,
+    /// Signals the init is told not to pass on: dumb-init's `-r N:0`.
+    pub swallowed: Vec<u32>,
+}
+
+/// How a shell that is PID 1 was started.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShellRun {
+    /// `sh -c "COMMAND"`: the shell form of `CMD` and `ENTRYPOINT`.
+    Command(String),
+    /// `sh SCRIPT ARGS...`: an entrypoint script (the kernel makes a
+    /// `#!/bin/sh` script's command line this).
+    Script(String),
+    /// A shell with neither (interactive, or reading its standard input).
+    Bare,
+}
+
 /// What the doctor saw of one running container.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Facts {
@@ -69,7 +195,6 @@ pub enum OrphanTest {
     /// Still a zombie after the test's patience: PID `pid` in the container.
     Stayed { pid: i32, milliseconds: u64 },
 }
-// ANCHOR_END: facts
 
 /// The verdict, in the four words of the book.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +229,6 @@ pub struct Judgement {
     pub notes: Vec<String>,
 }
 
-// ANCHOR: judge
 /// The verdict on a container from what the doctor saw.
 pub fn judge(facts: &Facts) -> Judgement {
     let zombies = zombie_answer(facts);
@@ -135,7 +259,6 @@ pub fn judge(facts: &Facts) -> Judgement {
         chapters,
     }
 }
-// ANCHOR_END: judge
 
 /// `PID 1 (`sleep`)`: how the answers name a process.
 fn named(process: &Process) -> String {
@@ -190,7 +313,7 @@ fn zombie_answer(facts: &Facts) -> Answer {
 /// Will `ENGINE stop` wait for its SIGKILL? What the process that gets the
 /// stop signal does with it, and whether it is PID 1.
 fn stop_answer(facts: &Facts) -> Answer {
-    let signal = signals::name(facts.stop_signal);
+    let signal = signal_name(facts.stop_signal);
     let wait = format!(
         "`{} stop` sends SIGKILL after {} s",
         facts.engine, facts.stop_timeout
@@ -251,7 +374,6 @@ fn summary(verdict: Verdict, facts: &Facts) -> String {
     }
 }
 
-// ANCHOR: fix
 /// What to change, for the verdict and what PID 1 is.
 fn fix(verdict: Verdict, facts: &Facts) -> String {
     let init = "make an init PID 1: `--init` on the command line, or foster (or tini) as the image's ENTRYPOINT";
@@ -274,13 +396,12 @@ fn fix(verdict: Verdict, facts: &Facts) -> String {
         ),
         (Verdict::StopWaits, None) if facts.shell.is_none() => format!(
             "{init}, which passes {} on; or handle it in `{}`",
-            signals::name(facts.stop_signal),
+            signal_name(facts.stop_signal),
             facts.pid1.comm
         ),
         _ => format!("{init}{start}"),
     }
 }
-// ANCHOR_END: fix
 
 /// What the doctor cannot decide from `/proc` but a reader should know.
 fn notes(facts: &Facts) -> Vec<String> {
@@ -300,7 +421,7 @@ fn notes(facts: &Facts) -> Vec<String> {
         let child = &facts.children[0];
         notes.push(format!(
             "PID 1 handles {} itself; {} hears it only if PID 1 passes it on (chapter 9)",
-            signals::name(facts.stop_signal),
+            signal_name(facts.stop_signal),
             named(child)
         ));
     }
