@@ -4,8 +4,8 @@
 //! skeptic (the test generator) reads markdown but knows nothing of mdBook's
 //! `{{#include …}}` and `{{#rustdoc_include …}}`, so each chapter is first
 //! copied under `OUT_DIR` with those directives expanded the way mdBook
-//! expands them (`listings/orphans/includes.rs`, which stops the build at an
-//! include that does not resolve). A copy is rewritten only when its text
+//! expands them (the `orphans-includes` crate, `listings/includes`, which
+//! stops the build at an include that does not resolve). A copy is rewritten only when its text
 //! changes, and it is given the mtime of its newest input: cargo re-runs
 //! this script when a watched file is newer than its last run, so a fresh
 //! mtime on every copy would make every build re-run it.
@@ -16,8 +16,7 @@ use std::time::SystemTime;
 
 use filetime::FileTime;
 
-#[path = "listings/orphans/includes.rs"]
-mod includes;
+use orphans_includes as includes;
 
 fn main() {
     // A build script that cannot do its job says why and fails: cargo
@@ -35,7 +34,6 @@ fn copy_chapters_for_skeptic() -> Result<(), String> {
     fs::create_dir_all(&copies_dir)
         .map_err(|e| format!("creating {}: {e}", copies_dir.display()))?;
     println!("cargo:rerun-if-changed=src");
-    println!("cargo:rerun-if-changed=listings/orphans/includes.rs");
 
     let mut copies = Vec::new();
     for chapter in chapters(Path::new("src"))? {

@@ -26,7 +26,8 @@ fn book_with(test: &str, body: &str) -> PathBuf {
 }
 
 /// Whether check-book accepts the book at `dir` with `options`; `None`
-/// (after `skipped:`) without python3.
+/// (after `skipped:`, see `common::skip_unless` and
+/// `ORPHANS_REQUIRE_PYTHON3`) without python3.
 fn accepted(dir: &Path, options: &[&str]) -> Option<bool> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/check-book");
     let output = Command::new("python3")
@@ -37,7 +38,8 @@ fn accepted(dir: &Path, options: &[&str]) -> Option<bool> {
     match output {
         Ok(output) => Some(output.status.success()),
         Err(e) => {
-            println!("skipped: no python3 ({e})");
+            let why = format!("no python3 to run .ci/check-book ({e})");
+            common::skip_unless("ORPHANS_REQUIRE_PYTHON3", Some(why));
             None
         }
     }

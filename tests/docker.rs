@@ -6,8 +6,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use common::{row, skip_without_docker};
-use orphans::docker::{docker_text, run_watched, WatchedRun};
-use orphans::image::{ensure_image, image_reference, Image, INPUTS_LABEL};
+use orphans::containers::docker::{run_watched, WatchedRun};
+use orphans::containers::engine::Engine;
+use orphans::containers::image::{ensure_image, image_reference, Image, INPUTS_LABEL};
 
 /// The image, built (or found up to date) once for all tests of this file.
 fn image() -> &'static Image {
@@ -47,7 +48,7 @@ fn the_image_is_tagged_with_the_version_and_labelled_with_its_inputs() {
         );
     }
     let format = format!("{{{{index .Config.Labels \"{INPUTS_LABEL}\"}}}}");
-    let label = docker_text(&["image", "inspect", "--format", &format, &image.reference]);
+    let label = Engine::docker().run(&["image", "inspect", "--format", &format, &image.reference]);
     assert!(
         matches!(label.as_deref(), Ok(l) if l.len() == 16),
         "{label:?}"

@@ -4,23 +4,33 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::skip_without_docker;
-use foster::procfs::{comm, parent_of, pids};
-use orphans::docker::Running;
-use orphans::image::ensure_image;
+use orphans::containers::engine::{Container, Engine};
+use orphans::containers::image::ensure_image;
+use orphans::process::deadline::poll_until;
+use orphans::process::procfs::{comm, parent_of, pids};
+
+/// A container of the project's image that sleeps for 30 s, started.
+fn sleeping(docker: &Engine) -> Container<'_> {
+    let image =
+        ensure_image(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("build the image");
+    let sleep = ["/bin/busybox", "sleep", "30"].map(String::from);
+    let container = docker
+        .create(&[], &image.reference, &sleep)
+        .expect("docker create");
+    container.start().expect("docker start");
+    container
+}
 
 #[test]
 fn the_shim_adopts_the_containers_pid_1() {
     if skip_without_docker() {
         return;
     }
-    let image =
-        ensure_image(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("build the image");
-    let container =
-        Running::start(&image.reference, &["/bin/busybox", "sleep", "30"]).expect("docker run");
+    let docker = Engine::docker();
+    let container = sleeping(&docker);
     let pid1 = container.host_pid().expect("docker inspect");
     assert!(pid1 > 1, "a host PID: {pid1}");
     assert_eq!(comm(pid1).as_deref(), Some("busybox"));
@@ -49,12 +59,8 @@ fn process_running(words: &[&str]) -> Option<i32> {
                 .eq(words.iter().map(|word| word.as_bytes()))
         })
     };
-    (0..200).find_map(|_| {
-        let found = pids().into_iter().find(|&pid| runs(pid));
-        if found.is_none() {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        found
+    poll_until(Duration::from_secs(2), Duration::from_millis(10), || {
+        pids().into_iter().find(|&pid| runs(pid))
     })
 }
 
@@ -63,18 +69,11 @@ fn the_shim_adopts_a_command_of_docker_exec() {
     if skip_without_docker() {
         return;
     }
-    let image =
-        ensure_image(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("build the image");
-    let container =
-        Running::start(&image.reference, &["/bin/busybox", "sleep", "30"]).expect("docker run");
+    let docker = Engine::docker();
+    let container = sleeping(&docker);
     let shim = parent_of(container.host_pid().expect("docker inspect")).expect("PID 1 is alive");
     let command = ["/bin/busybox", "sleep", "27"];
-    let exec = Command::new("docker")
-        .args(["exec", "-d", &container.id])
-        .args(command)
-        .status()
-        .expect("docker exec");
-    assert!(exec.success(), "docker exec: {exec}");
+    container.exec_detached(&command).expect("docker exec");
     let pid = process_running(&command).expect("the command of docker exec runs");
     assert_eq!(
         parent_of(pid),

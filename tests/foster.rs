@@ -8,7 +8,9 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::{run, skip_without_namespaces};
+use orphans::containers::engine::Engine;
+
+use common::skip_without_namespaces;
 
 const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
 static FOSTER: std::sync::LazyLock<String> = std::sync::LazyLock::new(common::foster_binary);
@@ -79,26 +81,19 @@ fn project_image() -> Option<String> {
         return None;
     }
     let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let image = orphans::image::ensure_image(project).expect("build the orphans image");
+    let image = orphans::containers::image::ensure_image(project).expect("build the orphans image");
     Some(image.reference)
 }
 
-/// `docker run` arguments that make the image's static foster the
-/// entrypoint, with `out` shared as `/out`, and no network (an engine
-/// without a working bridge still runs such a container).
+/// `docker run` options that make the image's static foster the
+/// entrypoint, with `out` shared as `/out` (the engine adds `--network
+/// none`: an engine without a working bridge still runs such a container).
 fn foster_entrypoint(out: &std::path::Path) -> Vec<String> {
     let out = format!("{}:/out", out.display());
-    [
-        "--network",
-        "none",
-        "-v",
-        &out,
-        "--entrypoint",
-        "/bin/foster",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect()
+    ["-v", &out, "--entrypoint", "/bin/foster"]
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 #[test]
@@ -109,18 +104,17 @@ fn under_docker_a_setsid_grandchild_gets_sigterm_before_the_end() {
     let script = r#"/bin/busybox setsid /bin/busybox sh -c 'trap "echo TERM > /out/got; exit 0" TERM; echo > /out/ready; while :; do /bin/busybox sleep 0.05; done' &
 until [ -e /out/ready ]; do /bin/busybox sleep 0.01; done
 exit 3"#;
-    let mut args: Vec<String> = vec!["run".into(), "--rm".into()];
-    args.extend(foster_entrypoint(&out));
-    args.push(image);
-    args.extend(["--", "/bin/busybox", "sh", "-c", script].map(String::from));
-    let output = Command::new("timeout")
-        .args(["-s", "KILL", LIMIT, "docker"])
-        .args(&args)
-        .output()
-        .expect("run docker");
+    let command = ["--", "/bin/busybox", "sh", "-c", script].map(String::from);
+    let docker = Engine::docker();
+    let container = docker
+        .create(&foster_entrypoint(&out), &image, &command)
+        .expect("docker create");
+    container.start().expect("docker start");
+    let status = container.wait();
     let got = std::fs::read_to_string(out.join("got")).unwrap_or_default();
+    drop(container);
     let _ = std::fs::remove_dir_all(&out);
-    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert_eq!(status.ok(), Some(3));
     assert_eq!(
         got.trim(),
         "TERM",
@@ -133,33 +127,22 @@ fn under_docker_docker_stop_reaches_the_command_through_foster() {
     let Some(image) = project_image() else { return };
     let out = std::env::temp_dir().join(format!("foster-stop-{}", std::process::id()));
     std::fs::create_dir_all(&out).expect("make a shared directory");
-    let name = format!("foster-stop-{}", std::process::id());
-    let mut args: Vec<String> = vec!["run".into(), "-d".into(), "--name".into(), name.clone()];
-    args.extend(foster_entrypoint(&out));
-    args.push(image);
-    args.extend(["--", "/bin/busybox", "sleep", "1000"].map(String::from));
-    let started = run(
-        "docker",
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
-    if !started.status.success() {
-        // `docker run -d` may have created the container before failing.
-        let _ = run("docker", &["rm", "-f", &name]);
-        panic!("docker run: {}", text(&started.stderr));
-    }
+    let command = ["--", "/bin/busybox", "sleep", "1000"].map(String::from);
+    let docker = Engine::docker();
+    let container = docker
+        .create(&foster_entrypoint(&out), &image, &command)
+        .expect("docker create");
+    container.start().expect("docker start");
     // Without forwarding, `docker stop` would SIGKILL after its timeout
     // and the container would exit 137.
-    let stop = run("docker", &["stop", "-t", "20", &name]);
-    let code = run(
-        "docker",
-        &["inspect", "--format", "{{.State.ExitCode}}", &name],
-    );
-    let _ = run("docker", &["rm", "-f", &name]);
+    let stopped = container.stop(20);
+    let code = container.exit_code();
+    drop(container);
     let _ = std::fs::remove_dir_all(&out);
-    assert!(stop.status.success(), "{}", text(&stop.stderr));
+    assert!(stopped.is_ok(), "{stopped:?}");
     assert_eq!(
-        text(&code.stdout).trim(),
-        "143",
+        code.ok(),
+        Some(143),
         "sleep should die of the forwarded SIGTERM"
     );
 }

@@ -25,7 +25,7 @@ fn project_image() -> Option<String> {
         return None;
     }
     let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let image = orphans::image::ensure_image(project).expect("build the orphans image");
+    let image = orphans::containers::image::ensure_image(project).expect("build the orphans image");
     Some(image.reference)
 }
 

@@ -2,7 +2,7 @@
 //! Podman's init (`podman run --init --init-path FOSTER`, which bind-mounts
 //! the static foster as `/run/podman-init`) and as the image's entrypoint
 //! (`--entrypoint /bin/foster`). Exit statuses, zombies and `podman stop`,
-//! with `--network none` and the lower rlimits of `orphans::podman`.
+//! with `--network none` and the lower rlimits of `orphans::containers::podman`.
 //!
 //! Skipped (`skipped: …`) where Podman cannot run; failing instead when
 //! `ORPHANS_REQUIRE_PODMAN=1`, as CI sets it.
@@ -11,9 +11,9 @@ mod common;
 
 use std::time::Duration;
 
-use orphans::census;
-use orphans::engine::Container;
-use orphans::podman::Ready;
+use orphans::containers::engine::Container;
+use orphans::containers::podman::Ready;
+use orphans::namespace::census;
 
 /// How foster is put in front of a container's command.
 #[derive(Clone, Copy, Debug)]
@@ -77,7 +77,7 @@ fn podmans_init_is_foster_when_init_path_says_so() {
         .exec(&["/run/podman-init", "--version"])
         .expect("podman exec");
     assert!(version.starts_with("foster version"), "{version}");
-    let processes = container.census().expect("census");
+    let processes = census::of_container(&container).expect("census");
     let pid1 = census::by_pid(&processes, 1).expect("a PID 1");
     assert_eq!(pid1.args, "/run/podman-init -- /bin/sh -c exec sleep 30");
 }
@@ -92,7 +92,7 @@ fn zombies_under(ready: &Ready, form: Form) -> usize {
         .wait_for_line("ready", Duration::from_secs(15))
         .expect("the workload starts");
     std::thread::sleep(Duration::from_secs(1));
-    let processes = container.census().expect("census");
+    let processes = census::of_container(&container).expect("census");
     census::zombies(&processes).len()
 }
 
@@ -127,7 +127,7 @@ fn podman_stop_reaches_the_command_and_the_helper_through_foster() {
         // Were SIGTERM not forwarded, `sleep` would live until the
         // SIGKILL after 10 s, and the status would be 137.
         container.stop(10).expect("podman stop");
-        assert_eq!(container.exit_code(), Ok(143), "{form:?}");
+        assert_eq!(container.exit_code().ok(), Some(143), "{form:?}");
         // foster's grace shutdown sends SIGTERM to what is left.
         let log = container.logs().expect("podman logs");
         assert!(

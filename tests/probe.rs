@@ -59,7 +59,7 @@ fn outside_a_container_the_host_pid_is_the_pid() {
     // This test may itself run in a container (a CI job's): there the
     // probe cannot know host PIDs and must say so (null), not guess.
     let on_the_host = std::fs::read_link("/proc/self/ns/pid")
-        .is_ok_and(|ns| ns.as_os_str() == orphans::report::HOST_PID_NAMESPACE);
+        .is_ok_and(|ns| ns.as_os_str() == orphans::probe::report::HOST_PID_NAMESPACE);
     let rows = json_of(&run(PROBE, &["--format", "json"]));
     for row in rows.as_array().expect("an array") {
         if on_the_host {

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{run, skip_without_docker, skip_without_namespaces, wait_for_child_of};
+use orphans::process::deadline::{poll_until, TICK};
 use serde_json::Value;
 
 const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
@@ -105,14 +106,15 @@ fn killing_the_stopper_takes_the_whole_namespace_down() {
     let worker = wait_for_child_of(pid1);
     stopper.kill().expect("SIGKILL the stopper");
     stopper.wait().expect("reap the stopper");
-    let running = |pid: i32| !matches!(foster::procfs::state(pid), None | Some('Z'));
-    for _ in 0..500 {
-        if ![container, pid1, worker].into_iter().any(running) {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("still running 5 s after the stopper died: {container}, {pid1} or {worker}");
+    let running = |pid: i32| !matches!(orphans::process::procfs::state(pid), None | Some('Z'));
+    let five_seconds = std::time::Duration::from_secs(5);
+    let gone = poll_until(five_seconds, TICK, || {
+        (![container, pid1, worker].into_iter().any(running)).then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "still running 5 s after the stopper died: {container}, {pid1} or {worker}"
+    );
 }
 
 #[test]

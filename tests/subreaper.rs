@@ -3,12 +3,13 @@
 mod common;
 
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{json_of, row, run, skip_without_namespaces};
-use foster::procfs::{children, comm, descendants, state};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+use orphans::process::deadline::poll_until;
+use orphans::process::procfs::{children, comm, descendants, state};
 
 const SUBREAPER: &str = env!("CARGO_BIN_EXE_subreaper");
 const PROBE: &str = env!("CARGO_BIN_EXE_probe");
@@ -26,11 +27,10 @@ fn spawn(args: &[&str]) -> Child {
 
 /// Waits for `check` to hold, for at most five seconds.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !check() {
-        assert!(Instant::now() < deadline, "not within 5 s: {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let held = poll_until(Duration::from_secs(5), Duration::from_millis(10), || {
+        check().then_some(())
+    });
+    assert!(held.is_some(), "not within 5 s: {what}");
 }
 
 fn stderr_of(output: &Output) -> String {

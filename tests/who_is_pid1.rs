@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use common::{run, skip_without_docker, skip_without_namespaces};
-use orphans::stop::{stop, Outcome, Plan};
+use orphans::namespace::stop::{stop, Outcome, Plan};
 
 const CONTAINER: &str = env!("CARGO_BIN_EXE_container");
 const APP: &str = env!("CARGO_BIN_EXE_app");

@@ -3,9 +3,9 @@
 
 use std::process::Command;
 
-use foster::procfs::state;
 use nix::sys::wait::{waitid, Id, WaitPidFlag};
 use nix::unistd::Pid;
+use orphans::process::procfs::state;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut child = Command::new("true").spawn()?;

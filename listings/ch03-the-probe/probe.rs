@@ -7,7 +7,6 @@
 use std::ffi::{CStr, CString, OsString};
 use std::os::fd::{AsFd, OwnedFd};
 
-use foster::procfs::first_nspid;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::prctl;
 use nix::sys::signal::{SigSet, Signal};
@@ -15,11 +14,12 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::wait;
 use nix::unistd::{fork, getpid, getppid, pipe, read, write, ForkResult};
 use orphans::cli::{self, fail, Request};
-use orphans::picture::html_block;
-use orphans::process::exit_now;
-use orphans::report::{
+use orphans::probe::picture::html_block;
+use orphans::probe::report::{
     host_pids_visible, picture, reading, render, Format, Record, Role, Row, RECORD_SIZE,
 };
+use orphans::process::exit_now;
+use orphans::process::procfs::first_nspid;
 
 const USAGE: &str = "\
 usage: probe [--format markdown|org|json] [--explain] [--picture]

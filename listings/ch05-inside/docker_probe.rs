@@ -4,10 +4,11 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use orphans::capability::{self, line_for};
+use orphans::capability;
 use orphans::cli::{self, fail, Request};
-use orphans::docker::{engine_version, run_watched};
-use orphans::image::{ensure_image, Image};
+use orphans::containers::docker::{engine_version, run_watched};
+use orphans::containers::image::{ensure_image, Image};
+use orphans::missing::line_for;
 use orphans::workspace::project_dir;
 
 const USAGE: &str = "\

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use orphans::cli::{self, fail, usage_error, Request};
-use orphans::image::ensure_image;
+use orphans::containers::image::ensure_image;
 
 const USAGE: &str = "\
 usage: orphans-image [--project DIR]

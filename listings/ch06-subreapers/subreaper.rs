@@ -7,7 +7,6 @@ use std::io::{ErrorKind, Write};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use foster::procfs::{children, comm};
 use foster::status::{peek_ended, reap, Reaped, Wait};
 use nix::errno::Errno;
 use nix::sys::prctl;
@@ -15,6 +14,7 @@ use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::{getpid, Pid};
 use orphans::cli::{self, fail, Request};
+use orphans::process::procfs::{children, comm};
 
 const USAGE: &str = "\
 usage: subreaper [-v] [--] CMD [ARGS...]

@@ -1,9 +1,11 @@
 //! Who is the parent of a Docker container's PID 1, seen from the host?
 //! Prints a markdown table, or one line saying why it could not look.
 
-use foster::procfs::{comm, parent_of, pids};
-use orphans::docker::{docker_text, engine_version, Running};
-use orphans::image::built_image;
+use orphans::capability::built_image;
+use orphans::containers::docker::engine_version;
+use orphans::containers::engine::Engine;
+use orphans::process::procfs::{comm, parent_of, pids};
+use orphans::table::{header_aligned, Align};
 
 fn main() {
     // The image is the book's (chapter 5); this program only uses it, so
@@ -27,17 +29,25 @@ fn main() {
 /// PID 1; then starts a second command in it with `docker exec` and looks
 /// at that command's parent too.
 fn look(version: &str, image: &str) -> Result<(), String> {
-    let container = Running::start(image, &["/bin/busybox", "sleep", "30"])?;
+    let docker = Engine::docker();
+    let sleep = ["/bin/busybox", "sleep", "30"].map(String::from);
+    let container = docker.create(&[], image, &sleep)?;
+    container.start()?;
     let pid1 = container.host_pid()?;
     let parent = parent_of(pid1).ok_or("the container's PID 1 has gone")?;
     let grandparent = parent_of(parent).ok_or("its parent has gone")?;
     // `docker exec -d` returns once the command runs in the container.
-    docker_text(&["exec", "-d", &container.id, EXEC[0], EXEC[1], EXEC[2]])?;
+    container.exec_detached(&EXEC)?;
     let exec = exec_command_of(pid1).ok_or("the command of docker exec is not running")?;
     let exec_parent = parent_of(exec).ok_or("the command of docker exec has gone")?;
     println!("Docker engine {version}, container `/bin/busybox sleep 30`, seen from the host:\n");
-    println!("| process | host PID | its parent | the parent's name |");
-    println!("|---|---:|---:|---|");
+    let columns = [
+        ("process", Align::Left),
+        ("host PID", Align::Right),
+        ("its parent", Align::Right),
+        ("the parent's name", Align::Left),
+    ];
+    println!("{}", header_aligned(&columns));
     for (what, pid, ppid) in [
         ("the container's PID 1", pid1, parent),
         ("its parent", parent, grandparent),

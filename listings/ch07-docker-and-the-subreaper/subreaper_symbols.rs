@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use orphans::process::spawn::find_in;
+
 /// The engine's programs, from the top (the daemon) to the bottom (the
 /// runtime that creates the container's processes).
 const PROGRAMS: [&str; 4] = ["dockerd", "containerd", "containerd-shim-runc-v2", "runc"];
@@ -29,8 +31,8 @@ fn main() {
         );
         return;
     }
-    println!("| program | installed at | functions that set the flag |");
-    println!("|---|---|---|");
+    let headings = ["program", "installed at", "functions that set the flag"];
+    println!("{}", orphans::table::header(&headings));
     let (mut with, mut without) = (Vec::new(), Vec::new());
     for (name, path) in found {
         let functions = setters(&path).unwrap_or_else(|e| format!("unknown: {e}"));
@@ -69,13 +71,11 @@ fn verdict(with: &[String], without: &[String]) -> String {
 /// The first `name` found in the directories of `$PATH` or the usual
 /// system directories.
 fn installed(name: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let found = path
-        .split(':')
-        .chain(["/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"])
-        .map(|dir| PathBuf::from(dir).join(name))
-        .find(|candidate| candidate.is_file());
-    found
+    let system = ["/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"];
+    let mut dirs =
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).collect::<Vec<_>>();
+    dirs.extend(system.map(PathBuf::from));
+    find_in(name, &std::env::join_paths(dirs).unwrap_or_default())
 }
 
 /// The setter names found in the binary at `path`, listed for the table.

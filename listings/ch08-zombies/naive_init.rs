@@ -13,8 +13,8 @@ use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::Pid;
 use orphans::cli::{self, fail, Request};
-use orphans::journal;
-use orphans::spawn::shell_code;
+use orphans::namespace::journal::{self, Event};
+use orphans::process::shell_code;
 
 const USAGE: &str = "\
 usage: naive-init [--exit-on-term] [--] CMD [ARGS...]
@@ -66,7 +66,7 @@ fn run_exiting_on_sigterm(command: &[String]) -> i32 {
         let _ = poll(&mut fds, PollTimeout::NONE);
         match waiter.read_signal() {
             Ok(Some(info)) if info.ssi_signo == Signal::SIGTERM as u32 => {
-                journal::note("sigterm", "naive-init");
+                journal::note(Event::Sigterm, "naive-init");
                 return 128 + Signal::SIGTERM as i32;
             }
             // SIGCHLD: but we look at our own child only.

@@ -2,7 +2,7 @@
 //! leave in its PID namespace.
 //!
 //! For each orphan it forks a middle process, which forks the orphan and
-//! exits at once (`orphans::orphan::make`). The orphan outlives its parent
+//! exits at once (`orphans::namespace::orphan::make`). The orphan outlives its parent
 //! briefly, then exits too. Whoever adopted it must now reap it;
 //! `orphan-maker` waits a moment, scans `/proc` for processes in state `Z`,
 //! and reports. It stays alive until then, so the namespace (if it runs in
@@ -12,10 +12,10 @@
 use std::ffi::OsString;
 use std::time::{Duration, Instant};
 
-use foster::procfs::{comm, parent_of, pids, state};
-use orphans::bounds;
+use orphans::cli::bounds;
 use orphans::cli::{self, fail, Request};
-use orphans::orphan::{self, Exit, Orphans, Plan};
+use orphans::namespace::orphan::{self, Exit, Orphans, Plan};
+use orphans::process::procfs::{comm, parent_of, pids, state};
 use serde_json::json;
 
 const USAGE: &str = "\

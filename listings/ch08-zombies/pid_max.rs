@@ -8,7 +8,8 @@ use std::process::Command;
 
 use orphans::capability;
 use orphans::cli::{self, fail};
-use orphans::spawn::sibling;
+use orphans::process::spawn::sibling;
+use orphans::table;
 
 const USAGE: &str = "\
 usage: pid-max
@@ -45,14 +46,17 @@ fn main() {
         }
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     });
-    println!("| read by a process of | `pid_max` |");
-    println!("|---|---|");
+    println!("{}", table::header(&["read by a process of", "`pid_max`"]));
+    let here = here.trim();
     println!(
-        "| the PID namespace that built this book | {} |",
-        here.trim()
+        "{}",
+        table::row(&["the PID namespace that built this book", here])
     );
     match fresh {
-        Ok(value) => println!("| a new PID namespace, made for this table | {value} |"),
+        Ok(value) => println!(
+            "{}",
+            table::row(&["a new PID namespace, made for this table", &value])
+        ),
         Err(missing) => println!("\n{}", missing.line("Reading it in a new PID namespace")),
     }
 }

@@ -5,12 +5,12 @@
 use std::ffi::OsString;
 use std::process::Command;
 
-use orphans::bounds;
-use orphans::capability;
-use orphans::cli::{self, fail, Request};
-use orphans::docker::RUN;
-use orphans::image::{is_docker_row, DockerRows};
-use orphans::spawn::{dying_with_us, path_with_siblings, row_argument, sibling, words};
+use orphans::capability::{self, DockerRows};
+use orphans::cli::rows::CommandRow;
+use orphans::cli::{self, bounds, fail, Request};
+use orphans::containers::engine::{unique_name, Engine};
+use orphans::process::spawn::{dying_with_us, path_with_siblings, sibling};
+use orphans::table;
 use serde_json::Value;
 
 const USAGE: &str = "\
@@ -40,7 +40,7 @@ struct Options {
     orphans: u32,
     settle: String,
     pids_limit: Option<u32>,
-    rows: Vec<String>,
+    rows: Vec<CommandRow>,
 }
 
 fn main() {
@@ -52,22 +52,24 @@ fn main() {
     // The image is built once, before the first row, if a row needs it.
     let docker =
         DockerRows::for_rows(&options.rows).unwrap_or_else(|e| fail("zombie-table", 1, &e));
-    let rows: Vec<&String> = options.rows.iter().filter(|row| docker.runs(row)).collect();
+    let rows: Vec<&CommandRow> = options.rows.iter().filter(|row| docker.runs(row)).collect();
     if !rows.is_empty() {
         println!(
-            "| PID 1 | orphans that exited | zombies left | the zombies' parent | a fork failed |"
+            "{}",
+            table::header(&[
+                "PID 1",
+                "orphans that exited",
+                "zombies left",
+                "the zombies' parent",
+                "a fork failed",
+            ])
         );
-        println!("|---|---|---|---|---|");
     }
     let mut verdicts = Verdicts::default();
     for row in rows {
-        let mut pid1 = words(row);
         let command = match &docker.image {
-            Some(image) if is_docker_row(row) => {
-                pid1.remove(0);
-                in_docker(&pid1, image, &options)
-            }
-            _ => in_container(&pid1),
+            Some(image) if row.in_docker() => in_docker(&row.words, image, &options),
+            _ => in_container(&row.words),
         };
         let report = run_row(command, &options)
             .unwrap_or_else(|e| fail("zombie-table", 1, &format!("{row}: {e}")));
@@ -76,7 +78,7 @@ fn main() {
         verdicts.add(
             &label,
             &report,
-            options.pids_limit.filter(|_| is_docker_row(row)),
+            options.pids_limit.filter(|_| row.in_docker()),
         );
     }
     for line in verdicts.lines() {
@@ -94,10 +96,14 @@ fn in_container(pid1: &[String]) -> Command {
     command
 }
 
-/// `docker run --network none --rm [--pids-limit N] IMAGE PID1...`.
+/// `docker run --name NAME --network none --rm [--pids-limit N] IMAGE
+/// PID1...`.
 fn in_docker(pid1: &[String], image: &str, options: &Options) -> Command {
-    let mut command = Command::new("docker");
-    command.args(RUN).arg("--rm");
+    let docker = Engine::docker();
+    let mut command = docker.command(&[]);
+    command
+        .args(docker.run_args(&unique_name("zombies")))
+        .arg("--rm");
     if let Some(limit) = options.pids_limit {
         command.args(["--pids-limit", &limit.to_string()]);
     }
@@ -131,17 +137,12 @@ fn run_row(mut command: Command, options: &Options) -> Result<Value, String> {
 }
 
 /// How a row is named in the table.
-fn label(row: &str, options: &Options) -> String {
-    let mut pid1 = words(row);
-    let docker = pid1[0] == "docker";
-    if docker {
-        pid1.remove(0);
-    }
-    let mut label = match pid1.join(" ").as_str() {
+fn label(row: &CommandRow, options: &Options) -> String {
+    let mut label = match row.command_line().as_str() {
         "-" | "" => "none: `orphan-maker` itself".to_string(),
         command => format!("`{command}`"),
     };
-    if docker {
+    if row.in_docker() {
         label += ", under Docker";
         if let Some(limit) = options.pids_limit {
             label += &format!(" with `--pids-limit {limit}`");
@@ -172,10 +173,13 @@ fn table_row(label: &str, report: &Value) -> String {
     };
     let orphans = report["orphans"].as_array().map_or(0, Vec::len);
     let failure = report["fork_failure"].as_str().unwrap_or("no");
-    format!(
-        "| {label} | {orphans} | {} | {parents} | {failure} |",
-        zombies.len()
-    )
+    table::row(&[
+        label,
+        &orphans.to_string(),
+        &zombies.len().to_string(),
+        &parents,
+        failure,
+    ])
 }
 
 /// What the rows say, in sentences under the table.
@@ -260,7 +264,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
             Long("pids-limit") => {
                 options.pids_limit = Some(bounds::count(parser.value(), 1, 100_000)?)
             }
-            Value(row) => options.rows.push(row_argument(row, "PID1")?),
+            Value(row) => options.rows.push(CommandRow::parse(row, "PID1")?),
             other => return cli::other(other),
         }
     }
@@ -293,7 +297,8 @@ mod tests {
         assert_eq!(o.orphans, 3);
         assert_eq!(o.settle, "0.25");
         assert_eq!(o.pids_limit, Some(9));
-        assert_eq!(o.rows, ["naive-init", "docker -"]);
+        let rows: Vec<String> = o.rows.iter().map(ToString::to_string).collect();
+        assert_eq!(rows, ["naive-init", "docker -"]);
         help_and_version(parse);
     }
 

@@ -4,12 +4,13 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use orphans::bounds;
-use orphans::capability;
-use orphans::cli::{self, fail, Request};
-use orphans::image::{is_docker_row, DockerRows};
-use orphans::spawn::{row_argument, sibling, words};
-use orphans::stop::{docker_stop, stop, workers_in, Outcome, Plan};
+use orphans::capability::{self, DockerRows};
+use orphans::cli::rows::CommandRow;
+use orphans::cli::{self, bounds, fail, Request};
+use orphans::namespace::stop::{docker_stop, stop, workers_in, Outcome, Plan};
+use orphans::process::spawn::sibling;
+use orphans::process::{describe_status, Killable};
+use orphans::table;
 
 const USAGE: &str = "\
 usage: stop-table [--grace SECONDS] [--] COMMAND...
@@ -33,7 +34,7 @@ can run it, such a row is left out and one line under the table says why.
 #[derive(Debug, PartialEq)]
 struct Options {
     grace: Duration,
-    rows: Vec<String>,
+    rows: Vec<CommandRow>,
 }
 
 fn main() {
@@ -44,18 +45,23 @@ fn main() {
     }
     // The image is built once, before the first row, if a row needs it.
     let docker = DockerRows::for_rows(&options.rows).unwrap_or_else(|e| fail("stop-table", 1, &e));
-    let rows: Vec<&String> = options.rows.iter().filter(|row| docker.runs(row)).collect();
+    let rows: Vec<&CommandRow> = options.rows.iter().filter(|row| docker.runs(row)).collect();
     if !rows.is_empty() {
-        println!("| PID 1 runs | processes | noted SIGTERM | gone after | PID 1's exit status |");
-        println!("|---|---|---|---|---|");
+        println!(
+            "{}",
+            table::header(&[
+                "PID 1 runs",
+                "processes",
+                "noted SIGTERM",
+                "gone after",
+                "PID 1's exit status",
+            ])
+        );
     }
-    let mut stopped: Vec<(&str, Outcome)> = Vec::new();
+    let mut stopped: Vec<(&CommandRow, Outcome)> = Vec::new();
     for row in rows {
-        let mut command: Vec<OsString> = words(row).into_iter().map(OsString::from).collect();
-        let image = docker.image.as_ref().filter(|_| is_docker_row(row));
-        if image.is_some() {
-            command.remove(0);
-        }
+        let command: Vec<OsString> = row.words.iter().map(OsString::from).collect();
+        let image = docker.image.as_ref().filter(|_| row.in_docker());
         let plan = Plan {
             container: sibling("container"),
             ready: workers_in(&command),
@@ -79,28 +85,30 @@ fn main() {
     }
 }
 
-fn table_row(row: &str, outcome: &Outcome, grace: Duration) -> String {
+fn table_row(row: &CommandRow, outcome: &Outcome, grace: Duration) -> String {
     let heard = outcome.who_heard_sigterm();
     let how = if outcome.killed {
         format!("SIGKILL after the {} s grace", grace.as_secs_f64())
     } else {
         "ended on SIGTERM".to_string()
     };
-    let label = match row.trim_start().strip_prefix("docker ") {
-        Some(command) => format!("`{}`, under Docker", command.trim()),
-        None => format!("`{row}`"),
+    let label = match row.in_docker() {
+        true => format!("`{}`, under Docker", row.command_line()),
+        false => format!("`{}`", row.command_line()),
     };
-    format!(
-        "| {label} | {} | {heard} | {:.2} s ({how}) | {} |",
+    table::row(&[
+        label,
         outcome.running.join(", "),
-        outcome.took.as_secs_f64(),
-        describe_status(outcome.status)
-    )
+        heard,
+        format!("{:.2} s ({how})", outcome.took.as_secs_f64()),
+        // PID 1 of a namespace stopped from outside: only SIGKILL kills it.
+        describe_status(outcome.status, Killable::OnlyBySigkill),
+    ])
 }
 
 /// For each `docker` row whose command also ran in a namespace of our own,
 /// one sentence comparing the two stops: what Docker adds.
-fn docker_against_namespace(stopped: &[(&str, Outcome)]) -> Vec<String> {
+fn docker_against_namespace(stopped: &[(&CommandRow, Outcome)]) -> Vec<String> {
     let names = |outcome: &Outcome| -> Vec<String> {
         outcome
             .heard_sigterm
@@ -109,13 +117,10 @@ fn docker_against_namespace(stopped: &[(&str, Outcome)]) -> Vec<String> {
             .collect()
     };
     let mut sentences = Vec::new();
-    for (row, docker) in stopped {
-        let Some(command) = row.trim_start().strip_prefix("docker ") else {
-            continue;
-        };
+    for (row, docker) in stopped.iter().filter(|(row, _)| row.in_docker()) {
         let Some((_, own)) = stopped
             .iter()
-            .find(|(other, _)| other.trim() == command.trim())
+            .find(|(other, _)| !other.in_docker() && other.words == row.words)
         else {
             continue;
         };
@@ -133,22 +138,10 @@ fn docker_against_namespace(stopped: &[(&str, Outcome)]) -> Vec<String> {
         sentences.push(format!(
             "Under Docker, `{}` was gone {when} than in a namespace of our own (the \
              `docker` command's and the engine's part); {same}.",
-            command.trim()
+            row.command_line()
         ));
     }
     sentences
-}
-
-/// 137 → "137 (SIGKILL)", as a reader wants to see it. A namespace's PID 1
-/// that ends with 128 + N for another N did not die of signal N (the kernel
-/// drops such signals for it, kernel/signal.c, sig_task_ignored): it chose
-/// that exit status, as `naive-init --exit-on-term` does.
-fn describe_status(status: i32) -> String {
-    match nix::sys::signal::Signal::try_from(status - 128) {
-        Ok(nix::sys::signal::Signal::SIGKILL) => format!("{status} (SIGKILL)"),
-        Ok(signal) if status > 128 => format!("{status} (exit status, not {})", signal.as_str()),
-        _ => status.to_string(),
-    }
 }
 
 fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
@@ -159,7 +152,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     while let Some(arg) = parser.next().map_err(cli::error)? {
         match arg {
             Long("grace") => grace = bounds::seconds(parser.value(), 60.0)?,
-            Value(row) => rows.push(row_argument(row, "COMMAND")?),
+            Value(row) => rows.push(CommandRow::parse(row, "COMMAND")?),
             other => return cli::other(other),
         }
     }
@@ -176,7 +169,8 @@ mod tests {
     fn rows_and_a_grace() {
         let o = options(parse, &["sleep 9", "--grace", "0.5", "docker worker"]);
         assert_eq!(o.grace, Duration::from_millis(500));
-        assert_eq!(o.rows, ["sleep 9", "docker worker"]);
+        let rows: Vec<String> = o.rows.iter().map(ToString::to_string).collect();
+        assert_eq!(rows, ["sleep 9", "docker worker"]);
         assert_eq!(options(parse, &["worker"]).grace, Duration::from_secs(2));
         help_and_version(parse);
         for (args, reason) in [

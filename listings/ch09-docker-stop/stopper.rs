@@ -4,10 +4,10 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use orphans::bounds;
+use orphans::cli::bounds;
 use orphans::cli::{self, fail, Request};
-use orphans::spawn::sibling;
-use orphans::stop::{stop, workers_in, Outcome, Plan};
+use orphans::namespace::stop::{stop, workers_in, Outcome, Plan};
+use orphans::process::spawn::sibling;
 use serde_json::json;
 
 const USAGE: &str = "\

@@ -9,9 +9,9 @@ use std::time::Duration;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use orphans::bounds;
+use orphans::cli::bounds;
 use orphans::cli::{self, fail, Request};
-use orphans::journal;
+use orphans::namespace::journal::{self, Event};
 
 const USAGE: &str = "\
 usage: worker [--lifetime SECONDS]
@@ -37,9 +37,9 @@ fn main() {
         .thread_block()
         .and_then(|()| SignalFd::with_flags(&term, SfdFlags::SFD_CLOEXEC))
         .unwrap_or_else(|e| fail("worker", 1, &format!("signalfd: {e}")));
-    journal::note("ready", "worker");
+    journal::note(Event::Ready, "worker");
     if sigterm_arrives_within(&waiter, lifetime) {
-        journal::note("sigterm", "worker");
+        journal::note(Event::Sigterm, "worker");
         // A real server would finish its requests and close its files here.
     }
 }

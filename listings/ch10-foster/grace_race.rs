@@ -8,17 +8,18 @@
 //! markdown table; chapter 10 runs it.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use orphans::docker::{docker, docker_text};
-use orphans::image::image_or_missing;
+use orphans::capability::image_or_missing;
+use orphans::containers::engine::Engine;
+use orphans::process::deadline::poll_until;
 
 /// One row: foster's grace, the command's own shutdown, `docker stop -t`,
 /// and how many times to run it (a tie is a race: run it more than once).
 struct Race {
     grace: u64,
     shutdown: u64,
-    stop_timeout: u64,
+    stop_timeout: u32,
     rounds: u32,
 }
 
@@ -112,7 +113,7 @@ fn row(race: &Race, image: &str) -> (String, Vec<String>) {
                     None => statuses.push((status, 1)),
                 }
             }
-            Err(e) => times.push(format!("failed: {}", orphans::capability::one_line(&e))),
+            Err(e) => times.push(format!("failed: {}", orphans::missing::one_line(&e))),
         }
     }
     let of = |count: u32| {
@@ -155,65 +156,49 @@ fn row(race: &Race, image: &str) -> (String, Vec<String>) {
 /// One container: started, stopped with `docker stop -t N`, removed.
 /// Returns how long `docker stop` took and the container's exit status.
 fn run(race: &Race, image: &str, round: u32) -> Result<(Duration, String), String> {
-    let name = format!("orphans-grace-race-{}-{round}", std::process::id());
-    let out = std::env::temp_dir().join(&name);
+    let out =
+        std::env::temp_dir().join(format!("orphans-grace-race-{}-{round}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| format!("mkdir: {e}"))?;
-    let result = start_and_stop(race, image, &name, &out);
-    let _ = docker(&["rm", "-f", &name]);
+    let result = start_and_stop(race, image, &out);
     let _ = std::fs::remove_dir_all(&out);
     result
 }
 
-fn start_and_stop(
-    race: &Race,
-    image: &str,
-    name: &str,
-    out: &Path,
-) -> Result<(Duration, String), String> {
-    let volume = format!("{}:/out", out.display());
-    let grace = format!("{}s", race.grace);
-    let shutdown = race.shutdown.to_string();
-    docker_text(&[
-        "run",
-        "-d",
-        "--network",
-        "none",
-        "--name",
-        name,
-        "-v",
-        &volume,
-        "--entrypoint",
-        "/bin/foster",
-        image,
-        "--grace",
-        &grace,
-        "--",
-        "/bin/busybox",
-        "sh",
-        "-c",
-        COMMAND,
-        "command",
-        &shutdown,
-    ])?;
+fn start_and_stop(race: &Race, image: &str, out: &Path) -> Result<(Duration, String), String> {
+    let options = [
+        "-v".to_string(),
+        format!("{}:/out", out.display()),
+        "--entrypoint".into(),
+        "/bin/foster".into(),
+    ];
+    let command = [
+        "--grace".to_string(),
+        format!("{}s", race.grace),
+        "--".into(),
+        "/bin/busybox".into(),
+        "sh".into(),
+        "-c".into(),
+        COMMAND.into(),
+        "command".into(),
+        race.shutdown.to_string(),
+    ];
+    let docker = Engine::docker();
+    // Removed when dropped, at the end of the round.
+    let container = docker.create(&options, image, &command)?;
+    container.start()?;
     for file in ["command", "leftover"] {
         wait_for(&out.join(file))?;
     }
-    let timeout = race.stop_timeout.to_string();
-    let started = Instant::now();
-    docker_text(&["stop", "-t", &timeout, name])?;
-    let took = started.elapsed();
-    let status = docker_text(&["inspect", "--format", "{{.State.ExitCode}}", name])?;
-    Ok((took, status))
+    let took = container.stop(race.stop_timeout)?;
+    let status = container.exit_code()?;
+    Ok((took, status.to_string()))
 }
 
 /// Waits (20 s at most) for `path` to exist.
 fn wait_for(path: &Path) -> Result<(), String> {
-    for _ in 0..2000 {
-        if path.exists() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Err(format!("the container never wrote {}", path.display()))
+    poll_until(Duration::from_secs(20), Duration::from_millis(10), || {
+        path.exists().then_some(())
+    })
+    .ok_or_else(|| format!("the container never wrote {}", path.display()))
 }

@@ -3,9 +3,10 @@
 //! for it; the binary itself, run inside a container started with
 //! `--init`, says what it is. Chapter 11 prints the table.
 
-use orphans::capability;
-use orphans::docker::docker_text;
-use orphans::image::image_or_missing;
+use orphans::capability::image_or_missing;
+use orphans::containers::engine::{Engine, PATIENCE};
+use orphans::missing::one_line;
+use orphans::table;
 
 // ANCHOR: main
 fn main() {
@@ -16,21 +17,13 @@ fn main() {
             return;
         }
     };
-    let info = |format: &str| docker_text(&["info", "--format", format]);
+    let docker = Engine::docker();
+    let info = |format: &str| docker.run(&["info", "--format", format]);
     // With --init the engine mounts its init at /sbin/docker-init and runs
     // it as PID 1; asked for its version, it runs a second copy as its child.
-    let version = docker_text(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--init",
-        &image,
-        "/sbin/docker-init",
-        "--version",
-    ]);
-    println!("| asked | answer |");
-    println!("|---|---|");
+    let init = ["--init", &image, "/sbin/docker-init", "--version"];
+    let version = docker.run_container("init-version", &init, PATIENCE);
+    println!("{}", table::header(&["asked", "answer"]));
     row("`docker info`: Init Binary", info("{{.InitBinary}}"));
     row(
         "`docker info`: the init's version (`InitCommit.ID`)",
@@ -41,11 +34,11 @@ fn main() {
 // ANCHOR_END: main
 
 /// One row: the answer in code style, "(empty)" or the error in words.
-fn row(asked: &str, answer: Result<String, String>) {
+fn row(asked: &str, answer: Result<String, impl std::fmt::Display>) {
     let shown = match answer {
         Ok(text) if text.is_empty() => "(empty)".to_string(),
         Ok(text) => format!("`{}`", text.replace('`', "'")),
-        Err(e) => format!("failed: {}", capability::one_line(&e)),
+        Err(e) => format!("failed: {}", one_line(&e.to_string())),
     };
-    println!("| {asked} | {shown} |");
+    println!("{}", table::row(&[asked, &shown]));
 }

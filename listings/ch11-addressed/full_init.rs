@@ -13,7 +13,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use orphans::capability::{self, Missing};
-use orphans::engine::{Container, Engine};
+use orphans::containers::engine::{Container, Engine};
+use orphans::missing::failed_line;
 
 /// The host's systemd, and the two programs its halt runs.
 const SYSTEMD: &str = "/lib/systemd/systemd";
@@ -39,7 +40,8 @@ const UNITS: [(&str, &str); 2] = [
     (
         "workload.service",
         "[Unit]\nDescription=five orphans, then a sleeper\n\
-         [Service]\nExecStart=/bin/sh -c 'for i in 1 2 3 4 5; do (sleep 0.2 &); done; exec sleep 1000'\n",
+         [Service]\nExecStart=/bin/sh -c \
+         'for i in 1 2 3 4 5; do (sleep 0.2 &); done; exec sleep 1000'\n",
     ),
 ];
 // ANCHOR_END: units
@@ -53,14 +55,14 @@ fn main() {
         println!("{}", missing.line(experiment));
         return;
     }
-    let engine = orphans::podman::engine();
+    let engine = orphans::containers::podman::engine();
     let tag = format!("localhost/orphans-systemd:{}", std::process::id());
     let context = std::env::temp_dir().join(format!("orphans-systemd-{}", std::process::id()));
     let shown = build_image(&context, &tag).and_then(|()| table(&engine, &tag));
     let _ = std::fs::remove_dir_all(&context);
     let _ = engine.run(&["rmi", "-f", &tag]);
     if let Err(e) = shown {
-        println!("{}", capability::failed_line(experiment, &e));
+        println!("{}", failed_line(experiment, &e));
     }
 }
 
@@ -214,7 +216,7 @@ fn build_image(context: &Path, tag: &str) -> Result<(), String> {
         &context.join("etc"),
         [("os-release", "ID=orphans\n"), ("machine-id", "")],
     )?;
-    let busybox = orphans::image::busybox_path();
+    let busybox = orphans::containers::image::busybox_path();
     copy_to(&busybox, &context.join("bin/busybox"))?;
     for applet in ["sh", "sleep", "ps", "cat", "true"] {
         std::os::unix::fs::symlink("busybox", context.join("bin").join(applet))

@@ -14,9 +14,9 @@ use nix::sys::prctl;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::wait::waitpid;
 use nix::unistd::{alarm, fork, pipe, read, ForkResult};
-use orphans::bounds;
+use orphans::cli::bounds;
 use orphans::cli::{self, fail, Request};
-use orphans::journal;
+use orphans::namespace::journal::{self, Event};
 use orphans::process::exit_now;
 
 const USAGE: &str = "\
@@ -60,10 +60,10 @@ fn main() {
     if let Err(e) = awaited.thread_block() {
         fail("app", 1, &format!("blocking signals: {e}"));
     }
-    journal::note("ready", "app");
+    journal::note(Event::Ready, "app");
     alarm::set(options.lifetime);
     if awaited.wait() == Ok(Signal::SIGTERM) {
-        journal::note("sigterm", "app");
+        journal::note(Event::Sigterm, "app");
         // A real application would finish its requests here.
     }
 }

@@ -5,18 +5,18 @@
 //! Every row starts `app` (this chapter's application: it leaves orphans,
 //! then waits for SIGTERM) the way an image would, as PID 1 of a new PID
 //! namespace or of a Docker container, and stops it the way `docker stop`
-//! does (`orphans::stop`, chapter 9).
+//! does (`orphans::namespace::stop`, chapter 9).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use orphans::bounds;
-use orphans::capability::{self, NotShown};
-use orphans::cli::{self, Request};
-use orphans::image::image_or_missing;
-use orphans::spawn::sibling;
-use orphans::stop::{docker_stop, stop, Outcome, Plan};
+use orphans::cache::hash_hex;
+use orphans::capability::{self, image_or_missing};
+use orphans::cli::{self, bounds, Request};
+use orphans::missing::NotShown;
+use orphans::namespace::stop::{docker_stop, stop, Outcome, Plan};
+use orphans::process::spawn::sibling;
 
 const USAGE: &str = "\
 usage: pid1-table [--docker | --traps] [--grace SECONDS]
@@ -157,7 +157,7 @@ fn main() {
         Table::Docker => docker_table(&options),
         Table::Traps => traps_table(&options),
     };
-    capability::finish("pid1-table", "This table", shown);
+    orphans::missing::finish("pid1-table", "This table", shown);
 }
 
 /// Where a row runs: a PID namespace made by the book's `container`, or a
@@ -412,7 +412,7 @@ fn run(
 fn script_words(place: &Place, script: &str) -> Result<Vec<String>, String> {
     match place {
         Place::Namespace { scripts } => {
-            let file = scripts.join(format!("{:016x}.sh", fnv(script)));
+            let file = scripts.join(format!("{}.sh", hash_hex(script.as_bytes())));
             std::fs::write(&file, script)
                 .map_err(|e| format!("writing {}: {e}", file.display()))?;
             Ok(vec![file.display().to_string()])
@@ -427,13 +427,6 @@ fn script_words(place: &Place, script: &str) -> Result<Vec<String>, String> {
     }
 }
 // ANCHOR_END: run
-
-/// A file name for a script: a hash of its text (FNV-1a).
-fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
 
 /// A temporary directory for the scripts, removed when dropped.
 struct Scripts {
@@ -470,7 +463,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
         }
     }
     match options.table {
-        // `docker stop -t` takes whole seconds (orphans::stop rounds).
+        // `docker stop -t` takes whole seconds (orphans::namespace::stop rounds).
         Table::Docker if options.grace < Duration::from_secs(1) => {
             Err("`docker stop` takes whole seconds: use --grace 1 or more".into())
         }

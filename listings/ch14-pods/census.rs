@@ -2,8 +2,8 @@
 //! JSON array: PID, parent PID, state, command name and command line. The
 //! table tools of chapters 14 and 15 run it inside containers.
 
-use orphans::census::{gather, to_json};
 use orphans::cli;
+use orphans::namespace::census::{gather, to_json};
 
 const USAGE: &str = "\
 usage: census

@@ -206,7 +206,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     while let Some(arg) = parser.next().map_err(cli::error)? {
         match arg {
             Long("lag") => {
-                let ms = orphans::bounds::count(parser.value(), 0, 10_000)?;
+                let ms = orphans::cli::bounds::count(parser.value(), 0, 10_000)?;
                 options.lag = Duration::from_millis(u64::from(ms));
             }
             Value(delay) => {

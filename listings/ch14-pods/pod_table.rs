@@ -7,12 +7,12 @@
 use std::ffi::{OsStr, OsString};
 use std::time::{Duration, Instant};
 
-use orphans::capability::{self, Missing};
-use orphans::census::{self, Process};
+use orphans::capability::{self, image_or_missing, podman_ready, Missing};
 use orphans::cli::{self, Request};
-use orphans::engine::{unique_name, Container, Engine};
-use orphans::image::image_or_missing;
-use orphans::podman::{self, Pod};
+use orphans::containers::engine::{self, Container, Engine, Kind};
+use orphans::containers::podman::Pod;
+use orphans::namespace::census::{self, Process};
+use orphans::process::{describe_status, Killable};
 
 const USAGE: &str = "\
 usage: pod-table [--engine docker|podman] orphans|stop ROW...
@@ -118,7 +118,7 @@ enum Experiment {
 
 #[derive(Debug, PartialEq)]
 struct Options {
-    engine: &'static str,
+    engine: Kind,
     experiment: Experiment,
     rows: Vec<Row>,
 }
@@ -164,9 +164,9 @@ fn default_grace_sentence() -> String {
 
 /// The engine and the project's image in it, or the one line that says
 /// why this machine cannot make the table.
-fn set_up(engine: &str) -> Result<Setup, Missing> {
-    if engine == "podman" {
-        let ready = podman::ready()?;
+fn set_up(engine: Kind) -> Result<Setup, Missing> {
+    if engine == Kind::Podman {
+        let ready = podman_ready()?;
         return Ok(Setup {
             engine: ready.engine,
             image: ready.image,
@@ -186,7 +186,7 @@ fn set_up(engine: &str) -> Result<Setup, Missing> {
 }
 
 fn print_table(setup: &Setup, experiment: Experiment, rows: &[&Row]) {
-    let program = setup.engine.program;
+    let program = setup.engine.program();
     match experiment {
         Experiment::Orphans => {
             println!("| first container | app container runs | PID 1 | its first process | orphans went to | `{program} exec`'s orphan went to |");
@@ -232,6 +232,12 @@ enum RowError {
 impl From<String> for RowError {
     fn from(e: String) -> RowError {
         RowError::Failed(e)
+    }
+}
+
+impl From<engine::Error> for RowError {
+    fn from(e: engine::Error) -> RowError {
+        RowError::Failed(e.to_string())
     }
 }
 
@@ -284,7 +290,11 @@ fn start<'e>(
     let app = setup
         .engine
         .create(&options, &setup.image, &command)
-        .map_err(|e| RowError::Refused(e.split("Error: ").last().unwrap_or(&e).into()))?;
+        .map_err(|e| match e {
+            // The engine's own words for what it would not create.
+            engine::Error::Failed { said, .. } => RowError::Refused(said),
+            other => RowError::Failed(other.to_string()),
+        })?;
     if needs_tini(row) {
         app.copy_in(TINI_STATIC, "/bin/tini")?;
     }
@@ -303,8 +313,8 @@ fn start_pod<'e>(setup: &'e Setup, pod: &PodKind) -> Result<(PodGuard<'e>, Vec<S
             let join = vec!["--pid".into(), format!("container:{}", first.name)];
             Ok((PodGuard::Container(first), join))
         }
-        PodKind::Infra if setup.engine.program == "podman" => {
-            let pod = Pod::create(&unique_name("podman-pod"))?;
+        PodKind::Infra if setup.engine.kind == Kind::Podman => {
+            let pod = Pod::create()?;
             let join = vec!["--pod".into(), pod.name.clone()];
             Ok((PodGuard::Podman(pod), join))
         }
@@ -331,10 +341,10 @@ fn orphans_row(setup: &Setup, row: &Row) -> Result<Orphans, RowError> {
     // The five orphans exit 0.2 s after they start; give their adopter
     // time to reap them, if it reaps.
     std::thread::sleep(Duration::from_secs(1));
-    let before = app.census()?;
+    let before = census::of_container(&app)?;
     app.exec(&["/bin/sh", "-c", EXEC_ORPHAN])?;
     std::thread::sleep(Duration::from_millis(300));
-    let after = app.census()?;
+    let after = census::of_container(&app)?;
     let first = first_process(&before, row.pod == PodKind::Alone);
     Ok(Orphans {
         pid1: program_and_options(census::by_pid(&before, 1)),
@@ -451,21 +461,10 @@ impl Stopped {
         format!(
             "`-t {timeout}` | {:.1} s | {} | {} | {}",
             self.took.as_secs_f64(),
-            describe_status(self.status),
+            describe_status(self.status, Killable::ByAnySignal),
             yes_no(self.helper_got_sigterm),
             yes_no(self.helper_cleaned_up)
         )
-    }
-}
-
-/// 137 → "137 (SIGKILL)", 143 → "143 (SIGTERM)": 128 + N for signal N.
-fn describe_status(status: i32) -> String {
-    match status
-        .checked_sub(128)
-        .map(nix::sys::signal::Signal::try_from)
-    {
-        Some(Ok(signal)) => format!("{status} ({})", signal.as_str()),
-        _ => status.to_string(),
     }
 }
 
@@ -494,14 +493,14 @@ fn app_label(app: &AppKind) -> String {
 /// experiment is taken as rows, whatever it looks like.
 fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
-    let mut engine = "docker";
+    let mut engine = Kind::Docker;
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next().map_err(cli::error)? {
         match arg {
             Long("engine") => {
                 engine = match cli::text(parser.value())?.as_str() {
-                    "docker" => "docker",
-                    "podman" => "podman",
+                    "docker" => Kind::Docker,
+                    "podman" => Kind::Podman,
                     _ => return Err("--engine takes docker or podman".into()),
                 }
             }
@@ -642,11 +641,14 @@ mod tests {
     #[test]
     fn options_then_the_experiment_then_its_rows() {
         let o = options(parse, &["orphans", "- | -", "pause | --init"]);
-        assert_eq!((o.engine, o.experiment), ("docker", Experiment::Orphans));
+        assert_eq!(
+            (o.engine, o.experiment),
+            (Kind::Docker, Experiment::Orphans)
+        );
         assert_eq!(o.rows.len(), 2);
         assert_eq!(o.rows[1].app, AppKind::EngineInit);
         let o = options(parse, &["--engine", "podman", "stop", "- | -"]);
-        assert_eq!((o.engine, o.experiment), ("podman", Experiment::Stop));
+        assert_eq!((o.engine, o.experiment), (Kind::Podman, Experiment::Stop));
         help_and_version(parse);
         for (args, reason) in [
             (&[][..], "no experiment given"),
@@ -693,12 +695,5 @@ mod tests {
         );
         assert_eq!(shown("sleep 1000"), "`sleep`");
         assert_eq!(shown(""), "`init`");
-    }
-
-    #[test]
-    fn statuses_show_their_signal() {
-        assert_eq!(describe_status(137), "137 (SIGKILL)");
-        assert_eq!(describe_status(143), "143 (SIGTERM)");
-        assert_eq!(describe_status(3), "3");
     }
 }

@@ -3,12 +3,14 @@
 //! this machine's Podman runs a container without the book's `--ulimit`
 //! options. Chapter 15 runs it; it prints markdown.
 
-use orphans::census;
-use orphans::podman::{self, Ready};
+use orphans::capability::podman_ready;
+use orphans::containers::podman::Ready;
+use orphans::namespace::census;
+use orphans::table;
 
 // ANCHOR: main
 fn main() {
-    let ready = match podman::ready() {
+    let ready = match podman_ready() {
         Ok(ready) => ready,
         Err(missing) => {
             println!("{}", missing.line("This experiment"));
@@ -23,8 +25,12 @@ fn main() {
             vec!["--init".into(), "--init-path".into(), foster],
         ),
     ];
-    println!("| `podman run` | PID 1's command line | `/run/podman-init --version` |");
-    println!("|---|---|---|");
+    let headings = [
+        "`podman run`",
+        "PID 1's command line",
+        "`/run/podman-init --version`",
+    ];
+    println!("{}", table::header(&headings));
     for (label, options) in &setups {
         match look_inside(&ready, options) {
             Ok((command_line, version)) => {
@@ -54,7 +60,7 @@ fn look_inside(ready: &Ready, options: &[String]) -> Result<(String, String), St
     let command = ["/bin/sleep".to_string(), "1000".to_string()];
     let container = ready.engine.create(options, &ready.image, &command)?;
     container.start()?;
-    let processes = container.census()?;
+    let processes = census::of_container(&container)?;
     let pid1 = census::by_pid(&processes, 1).ok_or("no PID 1 in the census")?;
     let version = container.exec(&["/run/podman-init", "--version"])?;
     Ok((pid1.args.clone(), version))
@@ -69,11 +75,15 @@ fn without_rlimits(ready: &Ready) -> String {
         Ok(_) => "On this machine a container also starts without the `--ulimit` \
                   options: its Podman may raise the limits."
             .to_string(),
-        Err(e) => format!(
-            "On this machine a container does not start without the `--ulimit` \
-             options: *{}*",
-            e.rsplit("container init: ").next().unwrap_or(&e)
-        ),
+        Err(e) => {
+            // runc's error is a chain of causes: the last one says it.
+            let said = e.to_string();
+            let cause = said.rsplit("container init: ").next().unwrap_or(&said);
+            format!(
+                "On this machine a container does not start without the `--ulimit` \
+                 options: *{cause}*"
+            )
+        }
     }
 }
 // ANCHOR_END: rlimits

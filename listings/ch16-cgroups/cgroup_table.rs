@@ -13,12 +13,16 @@ use std::time::{Duration, Instant};
 use nix::fcntl::{open, OFlag};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::stat::Mode;
-use nix::sys::wait::{waitpid, WaitPidFlag};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{write, Pid};
-use orphans::capability::{self, Missing, NotShown};
+use orphans::capability::{self, image_or_missing};
+use orphans::cgroup;
 use orphans::cli::{self, Request};
-use orphans::image::image_or_missing;
-use orphans::spawn::{dying_with_us, path_with_siblings, sibling};
+use orphans::containers::engine::{Engine, PATIENCE};
+use orphans::missing::{Missing, NotShown};
+use orphans::process::deadline::{poll_until, TICK};
+use orphans::process::procfs::children;
+use orphans::process::spawn::{dying_with_us, path_with_siblings, sibling};
 use serde_json::Value;
 
 const USAGE: &str = "\
@@ -48,7 +52,7 @@ fn main() {
         Table::Docker => ("The table of Docker's pids limits", docker_table()),
         Table::Kill => ("The table of cgroup.kill", kill_table()),
     };
-    capability::finish("cgroup-table", experiment, shown);
+    orphans::missing::finish("cgroup-table", experiment, shown);
 }
 
 // ---------------------------------------------------------------------------
@@ -138,20 +142,21 @@ struct Hierarchy {
 /// lists `pids` in `cgroup.subtree_control`, or cgroup v1's pids tree
 /// (/proc/self/mountinfo, proc(5)).
 fn pids_hierarchy() -> Result<Hierarchy, Missing> {
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    for line in mounts.lines() {
-        let Some((fstype, dir, options)) = mount_fields(line) else {
-            continue;
-        };
-        let dir = PathBuf::from(dir);
-        let v2_with_pids = fstype == "cgroup2"
-            && std::fs::read_to_string(dir.join("cgroup.subtree_control"))
+    for mount in cgroup::mounts() {
+        let v2_with_pids = mount.is_cgroup2()
+            && std::fs::read_to_string(mount.point.join("cgroup.subtree_control"))
                 .is_ok_and(|enabled| enabled.split_whitespace().any(|c| c == "pids"));
         if v2_with_pids {
-            return Ok(Hierarchy { dir, version: 2 });
+            return Ok(Hierarchy {
+                dir: mount.point,
+                version: 2,
+            });
         }
-        if fstype == "cgroup" && options.split(',').any(|o| o == "pids") {
-            return Ok(Hierarchy { dir, version: 1 });
+        if mount.is_cgroup1_with("pids") {
+            return Ok(Hierarchy {
+                dir: mount.point,
+                version: 1,
+            });
         }
     }
     Err(Missing::new(
@@ -179,29 +184,14 @@ fn may_make_groups(hierarchy: &Path) -> Result<(), Missing> {
     }
 }
 
-/// Mount type, mount point and super options of one mountinfo line.
-fn mount_fields(line: &str) -> Option<(&str, &str, &str)> {
-    let (before, after) = line.split_once(" - ")?;
-    let dir = before.split_whitespace().nth(4)?;
-    let mut after = after.split_whitespace();
-    let fstype = after.next()?;
-    let options = after.nth(1).unwrap_or("");
-    Some((fstype, dir, options))
-}
-
 /// A cgroup v2 hierarchy: the one mounted, or, on a machine that mounts only
 /// v1, one we mount in a mount namespace of our own. (The v2 tree always
 /// exists in the kernel; mounting it shows it. Our namespace keeps the mount
 /// away from the rest of the machine, and takes it along when we exit.)
 fn v2_hierarchy() -> Result<V2, Missing> {
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    if let Some((_, dir, _)) = mounts
-        .lines()
-        .filter_map(mount_fields)
-        .find(|(fstype, _, _)| *fstype == "cgroup2")
-    {
+    if let Some(mount) = cgroup::mounts().into_iter().find(|m| m.is_cgroup2()) {
         return Ok(V2 {
-            dir: PathBuf::from(dir),
+            dir: mount.point,
             ours: false,
         });
     }
@@ -339,10 +329,9 @@ const READ_PIDS_MAX: &str =
     "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max";
 
 fn docker_row(image: &str, options: &[&str]) -> Result<String, String> {
-    let mut args = vec!["run", "--rm", "--network", "none"];
-    args.extend(options);
+    let mut args = options.to_vec();
     args.extend([image, "/bin/sh", "-c", READ_PIDS_MAX]);
-    let seen = orphans::docker::docker_text(&args)?;
+    let seen = Engine::docker().run_container("pids-max", &args, PATIENCE)?;
     let shown = match options {
         [] => "`docker run IMAGE`".to_string(),
         _ => format!("`docker run {} IMAGE`", options.join(" ")),
@@ -367,11 +356,8 @@ fn docker_table() -> Result<(), NotShown> {
             unlimited = Some(row.ends_with("| `max` |"));
         }
     }
-    let driver = orphans::docker::docker_text(&[
-        "info",
-        "--format",
-        "{{.CgroupDriver}} {{.CgroupVersion}}",
-    ])?;
+    let info = ["info", "--format", "{{.CgroupDriver}} {{.CgroupVersion}}"];
+    let driver = Engine::docker().run(&info).map_err(String::from)?;
     println!("\n{}", docker_verdict(&driver, unlimited == Some(true)));
     Ok(())
 }
@@ -450,8 +436,8 @@ fn end_group(group: &Group, child: &mut Child, ending: Ending) -> Result<String,
     } else {
         4
     };
-    wait_until(Duration::from_secs(5), || {
-        group.processes().len() >= expected
+    poll_until(Duration::from_secs(5), TICK, || {
+        (group.processes().len() >= expected).then_some(())
     })
     .ok_or("the workload did not start within 5 s")?;
     let before = group.processes().len();
@@ -464,7 +450,9 @@ fn end_group(group: &Group, child: &mut Child, ending: Ending) -> Result<String,
         }
         Ending::CgroupKill => group.set("cgroup.kill", "1")?,
     }
-    let emptied = wait_until(Duration::from_secs(1), || group.processes().is_empty());
+    let emptied = poll_until(Duration::from_secs(1), TICK, || {
+        group.processes().is_empty().then_some(())
+    });
     let left = group.processes().len();
     let empty = match emptied {
         Some(()) => format!("{:.1} ms", started.elapsed().as_secs_f64() * 1000.0),
@@ -483,38 +471,26 @@ fn end_group(group: &Group, child: &mut Child, ending: Ending) -> Result<String,
 
 /// SIGKILL to PID 1 of the namespace that `container` started.
 fn kill_pid1_of(container: &Child) -> Result<(), String> {
-    let pid1 = foster::procfs::children(container.id() as i32)
+    let pid1 = children(container.id() as i32)
         .into_iter()
         .next()
         .ok_or("container has no PID 1")?;
     kill(Pid::from_raw(pid1), Signal::SIGKILL).map_err(|e| format!("kill: {e}"))
 }
 
-/// Polls `done` every millisecond until it holds or `patience` is over.
-fn wait_until(patience: Duration, done: impl Fn() -> bool) -> Option<()> {
-    let deadline = Instant::now() + patience;
-    while Instant::now() < deadline {
-        if done() {
-            return Some(());
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    done().then_some(())
-}
-
 /// Reaps the children that came to us, once they have all died (or after
 /// a second: a row never waits for ever).
 fn reap_adopted() {
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while Instant::now() < deadline {
+    poll_until(Duration::from_secs(1), TICK, || loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(nix::sys::wait::WaitStatus::StillAlive) => {
-                std::thread::sleep(Duration::from_millis(1))
-            }
+            // Some are still alive: look again after a tick.
+            Ok(WaitStatus::StillAlive) => return None,
+            // One reaped: there may be more at once.
             Ok(_) => continue,
-            Err(_) => return, // ECHILD: no child left
+            // ECHILD: no child left.
+            Err(_) => return Some(()),
         }
-    }
+    });
 }
 
 fn kill_table() -> Result<(), NotShown> {
@@ -575,21 +551,6 @@ fn parse(args: Vec<OsString>) -> Result<Request<Table>, String> {
 mod tests {
     use super::*;
     use orphans::cli::testing::{help_and_version, options, refusal};
-
-    #[test]
-    fn mountinfo_lines_give_type_point_and_options() {
-        let v1 = "35 25 0:30 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids";
-        assert_eq!(
-            mount_fields(v1),
-            Some(("cgroup", "/sys/fs/cgroup/pids", "rw,pids"))
-        );
-        let v2 = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate";
-        assert_eq!(
-            mount_fields(v2),
-            Some(("cgroup2", "/sys/fs/cgroup", "rw,nsdelegate"))
-        );
-        assert_eq!(mount_fields("garbage"), None);
-    }
 
     #[test]
     fn one_table_is_named() {

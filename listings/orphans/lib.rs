@@ -3,44 +3,46 @@
 //! Each chapter's programs (in `listings/chNN-slug/`: the probe, the
 //! container, the subreaper, the workloads and tables of the later chapters)
 //! are small `main`s on top of these modules, so that a chapter can show one
-//! idea at a time. What a wait status means and how to read `/proc` come
-//! from foster's crate (`foster::status`, `foster::procfs`), which the book
-//! uses rather than copies.
+//! idea at a time. What a wait status means and how foster reads `/proc`
+//! come from foster's crate, which the book uses rather than copies.
+//!
+//! Modules use each other in one direction, from the leaves up:
+//! `missing`, `cli`, `workspace`, `table`, `process`, `cgroup` use none of
+//! the others (but `missing` → `cli`); `cache` and `toolchain` use those;
+//! `containers` uses them; `capability` uses `containers`; `namespace`,
+//! `probe` and `initbench` are on top.
 
 // Lets modules name this crate `orphans::…`, the same path a chapter's code
 // block uses when skeptic compiles it as a program of its own.
 extern crate self as orphans;
 
-/// Command lines: usage errors, help, bounded numbers and durations.
-pub mod bounds;
-/// What this machine can run, and the one line a page shows when it cannot.
+/// What the book remembers between runs (one record format, one hash).
+pub mod cache;
+/// What this machine can run: one check per component, and what an experiment needs.
 pub mod capability;
-/// Chapters 14 and 15: the processes of a PID namespace, seen from inside.
-pub mod census;
+/// Where the cgroup trees are mounted (`/proc/self/mountinfo`).
+pub mod cgroup;
+/// Command lines: usage errors, help, bounded numbers, table tools' rows.
 pub mod cli;
-/// Chapter 5: the Docker engine and the project's image.
-pub mod docker;
-/// Chapters 14 and 15: containers through Docker's or Podman's command line.
-pub mod engine;
-pub mod image;
-/// mdBook's include directives, expanded for build.rs (which compiles
-/// this module on its own) and tested here.
-pub mod includes;
-/// Chapter 12: what the measures of `initbench` share (the files live with
-/// the benchmark, in the chapter's folder).
-#[path = "../ch12-how-foster-compares/initbench/shared/mod.rs"]
+/// Containers: one driver for Docker and Podman, and the project's image.
+pub mod containers;
+/// Chapter 12: what the measures of `initbench` share.
 pub mod initbench;
-/// Chapter 9: how workloads report what happened to them, and `docker stop`.
-pub mod journal;
-pub mod orphan;
+/// The one line a page shows for what this machine cannot run.
+pub mod missing;
+/// Chapters 8 to 15: orphans, the journal, a `docker stop`, a census.
+pub mod namespace;
 /// Chapters 3 and 4: the probe's records and tables, and its pictures.
-pub mod picture;
-/// Chapter 15: the project's image in Podman, and Podman's pods.
-pub mod podman;
-/// Small process helpers for forked children.
+pub mod probe;
+/// Processes: starting them, deadlines, `/proc`, how they ended.
 pub mod process;
-pub mod report;
-pub mod spawn;
-pub mod stop;
+/// Markdown tables.
+pub mod table;
+/// The Rust toolchain: the musl target and static builds.
+pub mod toolchain;
 /// Where the checkout, cargo's target directory and the book's caches are.
 pub mod workspace;
+
+pub use orphans::missing::{Missing, NotShown, NOT_RUN};
+/// The ELF reader the book shares with the release tool.
+pub use orphans_elf as elf;

@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::SystemTime;
 
 /// The root of the `orphans` package (the repository's root), as cargo
 /// named it when it compiled this library.
@@ -31,8 +30,8 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// Where the book keeps what it remembers between runs (experiments'
-/// outputs, the Docker check): inside the target directory, so that
-/// `cargo clean` forgets it too.
+/// outputs, the Docker check; see `orphans::cache`): inside the target
+/// directory, so that `cargo clean` forgets it too.
 pub fn cache_dir() -> PathBuf {
     target_dir().join("orphans-cache")
 }
@@ -76,47 +75,6 @@ fn target_from_cargo_metadata() -> Option<PathBuf> {
     metadata["target_directory"].as_str().map(PathBuf::from)
 }
 
-/// The FNV-1a hash, for cache keys (a few lines, stable across Rust
-/// releases, unlike the standard library's `DefaultHasher`; not a defence
-/// against anyone).
-pub struct Fnv64(u64);
-
-impl Fnv64 {
-    pub fn new() -> Fnv64 {
-        Fnv64(0xcbf2_9ce4_8422_2325)
-    }
-
-    pub fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    /// The hash so far, as 16 hexadecimal digits.
-    pub fn hex(&self) -> String {
-        format!("{:016x}", self.0)
-    }
-}
-
-impl Default for Fnv64 {
-    fn default() -> Fnv64 {
-        Fnv64::new()
-    }
-}
-
-/// Size and modification time of a file: enough to notice it was replaced.
-pub fn file_stamp(path: &Path) -> String {
-    let Ok(meta) = path.metadata() else {
-        return "absent".into();
-    };
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|time| time.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map_or(0, |age| age.as_nanos());
-    format!("{}:{modified}", meta.len())
-}
-
 /// Writes `text` to `path` through a temporary file and a rename, so that
 /// a reader at the same time sees the old file or the new one, never half.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
@@ -141,28 +99,15 @@ mod tests {
     }
 
     #[test]
-    fn the_hash_changes_with_any_byte() {
-        let (mut a, mut b) = (Fnv64::new(), Fnv64::new());
-        a.write(b"probe");
-        b.write(b"prob");
-        assert_ne!(a.hex(), b.hex());
-        b.write(b"e");
-        assert_eq!(a.hex(), b.hex());
-    }
-
-    #[test]
-    fn a_stamp_changes_when_the_file_does() {
-        let path = std::env::temp_dir().join(format!("orphans-stamp-{}", std::process::id()));
+    fn a_file_is_replaced_whole() {
+        let path = std::env::temp_dir().join(format!("orphans-atomic-{}", std::process::id()));
         write_atomically(&path, "one").expect("write");
-        let before = file_stamp(&path);
         write_atomically(&path, "three").expect("write again");
-        assert_ne!(file_stamp(&path), before);
         assert_eq!(
             std::fs::read_to_string(&path).ok().as_deref(),
             Some("three")
         );
         let _ = std::fs::remove_file(&path);
-        assert_eq!(file_stamp(&path), "absent");
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //! and skipping (or, in CI, failing) when the machine lacks a privilege.
 #![allow(dead_code)] // each test file uses a different part of this module
 
+use std::io::Write;
 use std::process::{Command, Output};
 
 use orphans::capability::{self, Missing};
+use orphans::process::deadline::{poll_until, TICK};
+use orphans::process::procfs::children;
 use serde_json::Value;
 
 /// Runs `program` with `args` and returns its output, panicking with a
@@ -41,9 +44,9 @@ pub fn row<'a>(rows: &'a Value, role: &str) -> &'a Value {
 
 /// Decides what a test does when `missing` says a requirement is not met:
 /// `None` means go on. Otherwise the test should return early, after this
-/// printed `skipped: <reason>` — unless the environment variable `require`
+/// said `skipped: TEST: REASON` — unless the environment variable `require`
 /// is `1` (CI sets it where the machine has the capability), in which case
-/// the test fails here.
+/// the test fails here. Every test that skips goes through here.
 pub fn skip_unless(require: &str, missing: Option<String>) -> bool {
     let Some(reason) = missing else {
         return false;
@@ -51,8 +54,20 @@ pub fn skip_unless(require: &str, missing: Option<String>) -> bool {
     if std::env::var(require).as_deref() == Ok("1") {
         panic!("{require}=1 but this test cannot run: {reason}");
     }
-    println!("skipped: {reason}");
+    say_skipped(&reason);
     true
+}
+
+/// Writes `skipped: TEST: REASON` straight to file descriptor 2. libtest
+/// keeps what a passing test prints with `print!` or `eprint!` to itself,
+/// so a plain `cargo test` would show "ok" for a test that did not run;
+/// a write to the stderr handle is not captured, and shows. libtest names
+/// each test's thread after the test.
+fn say_skipped(reason: &str) {
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("a test");
+    let line = format!("skipped: {test}: {reason}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 /// Like [`skip_unless`], for a check of `orphans::capability`: its
@@ -78,29 +93,16 @@ pub fn skip_without_namespaces(container: &str) -> bool {
 /// [`skip_unless`] and `ORPHANS_REQUIRE_DOCKER`.
 pub fn skip_without_docker() -> bool {
     let missing = capability::project_image();
-    let reason = (!missing.is_empty()).then(|| {
-        let parts: Vec<String> = missing.iter().map(Missing::to_string).collect();
-        parts.join("; and ")
-    });
+    let reason = (!missing.is_empty()).then(|| orphans::missing::all_of(&missing));
     skip_unless("ORPHANS_REQUIRE_DOCKER", reason)
 }
 
 /// The PID of the first child of `parent`, waiting up to five seconds for
 /// it to appear (`/proc/PID/task/PID/children`, proc(5)).
 pub fn wait_for_child_of(parent: i32) -> i32 {
-    let path = format!("/proc/{parent}/task/{parent}/children");
-    for _ in 0..500 {
-        let children = std::fs::read_to_string(&path).unwrap_or_default();
-        if let Some(pid) = children
-            .split_whitespace()
-            .next()
-            .and_then(|p| p.parse().ok())
-        {
-            return pid;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("process {parent} started no child within 5 s");
+    let five_seconds = std::time::Duration::from_secs(5);
+    poll_until(five_seconds, TICK, || children(parent).first().copied())
+        .unwrap_or_else(|| panic!("process {parent} started no child within 5 s"))
 }
 
 /// Checks that `text` is well-formed XML as far as the book's pictures use
@@ -192,11 +194,11 @@ pub fn foster_binary() -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// Podman, ready to run the project's image (see `orphans::podman::ready`),
-/// or `None` after printing `skipped: …`; see [`skip_unless`] and
-/// `ORPHANS_REQUIRE_PODMAN`.
-pub fn podman_or_skip() -> Option<orphans::podman::Ready> {
-    match orphans::podman::ready() {
+/// Podman, ready to run the project's image (see
+/// `orphans::capability::podman_ready`), or `None` after printing
+/// `skipped: …`; see [`skip_unless`] and `ORPHANS_REQUIRE_PODMAN`.
+pub fn podman_or_skip() -> Option<orphans::containers::podman::Ready> {
+    match orphans::capability::podman_ready() {
         Ok(ready) => Some(ready),
         Err(missing) => {
             skip_unless("ORPHANS_REQUIRE_PODMAN", Some(missing.to_string()));

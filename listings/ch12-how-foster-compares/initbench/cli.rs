@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use orphans::bounds;
+use orphans::cli::bounds;
 use orphans::cli::{help, usage_error};
 use orphans::initbench::plan::{Init, Measure, Plan, Role, FULL, MEASURES, QUICK};
-use orphans::spawn::sibling;
+use orphans::process::spawn::sibling;
 
 pub const USAGE: &str = "\
 usage: initbench [--quick] [--rounds N] [--json FILE] [--foster PATH]

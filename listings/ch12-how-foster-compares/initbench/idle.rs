@@ -4,10 +4,10 @@
 use std::process::Child;
 use std::time::Duration;
 
-use foster::procfs::status_field;
 use orphans::initbench::bench::{progress, stop_namespace, Bench};
 use orphans::initbench::plan::{Init, Measure};
 use orphans::initbench::stats::Figures;
+use orphans::process::procfs::status_field;
 
 // ANCHOR: idle
 /// Idle cost: each init supervises a `sleep`; after a settling moment,

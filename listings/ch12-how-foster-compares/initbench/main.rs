@@ -40,7 +40,7 @@ use orphans::initbench::bench::{progress, Bench};
 use orphans::initbench::cgroup::{own_cpu_cgroup, Placement};
 use orphans::initbench::plan::Measure;
 use orphans::initbench::stats::Figures;
-use orphans::spawn::sibling;
+use orphans::process::spawn::sibling;
 
 use crate::cli::Options;
 use crate::output::Results;

@@ -16,13 +16,13 @@
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use foster::procfs;
 use nix::errno::Errno;
 use nix::sys::signal::kill;
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe, read, write, ForkResult, Pid};
 use orphans::cli::{fail, usage_error};
 use orphans::process::exit_now;
+use orphans::process::procfs;
 
 const USAGE: &str = "usage: initbench paced orphans|signals N [--traced]";
 

@@ -1,8 +1,6 @@
 //! The binary on disk: its size, and whether it can go into an image
 //! built `FROM scratch`.
 
-use orphans::image::has_interpreter;
-
 use orphans::initbench::bench::Bench;
 use orphans::initbench::plan::Measure;
 use orphans::initbench::stats::Figures;
@@ -14,8 +12,9 @@ pub fn size(bench: &Bench, figures: &mut Figures, round: usize) {
         if let Ok(bytes) = std::fs::read(path) {
             figures.record(&init.name, "size_bytes", bytes.len() as f64);
             // A static binary has no program interpreter (PT_INTERP).
-            if let Some(dynamic) = has_interpreter(&bytes) {
-                figures.record(&init.name, "static", f64::from(u8::from(!dynamic)));
+            if let Ok(facts) = orphans::elf::facts(&bytes) {
+                let is_static = !facts.has_interpreter;
+                figures.record(&init.name, "static", f64::from(u8::from(is_static)));
             }
         }
     }

@@ -12,7 +12,6 @@ use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use foster::procfs;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::waitpid;
@@ -20,6 +19,7 @@ use nix::unistd::{fork, pipe, read, ForkResult};
 use orphans::cli::{fail, usage_error};
 use orphans::initbench::bench::monotonic_ns;
 use orphans::process::exit_now;
+use orphans::process::procfs;
 
 /// How to call the subcommands; they are run by the benchmark, not by hand.
 const USAGE: &str = "\

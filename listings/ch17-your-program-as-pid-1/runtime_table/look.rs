@@ -3,7 +3,7 @@
 //! application noted in the journal about its helper's exit.
 
 use nix::sys::signal::Signal;
-use orphans::stop::Ready;
+use orphans::namespace::stop::Ready;
 
 // ANCHOR: disposition
 /// How a process treats one signal, as the kernel will when the signal
@@ -91,9 +91,9 @@ fn mask(status: &str, key: &str) -> Option<u64> {
 /// How many processes below `pid1` (itself excluded: a PID 1 that is a
 /// zombie has ended its namespace) are zombies (`Z` in `/proc/PID/stat`).
 pub fn zombies_below(pid1: i32) -> usize {
-    foster::procfs::descendants(pid1)
+    orphans::process::procfs::descendants(pid1)
         .into_iter()
-        .filter(|&pid| foster::procfs::state(pid) == Some('Z'))
+        .filter(|&pid| orphans::process::procfs::state(pid) == Some('Z'))
         .count()
 }
 
@@ -124,7 +124,7 @@ pub struct Seen {
 pub fn look_at(ready: &Ready) -> Seen {
     let pid1 = ready.pid1.as_raw();
     Seen {
-        pid1: foster::procfs::comm(pid1).unwrap_or_default(),
+        pid1: orphans::process::procfs::comm(pid1).unwrap_or_default(),
         sigterm: Disposition::of(pid1, Signal::SIGTERM),
         sigchld: Disposition::of(pid1, Signal::SIGCHLD),
         zombies: zombies_below(pid1),
@@ -168,7 +168,7 @@ mod tests {
         let pid = sleeper.id() as i32;
         let mut seen = None;
         for _ in 0..250 {
-            if foster::procfs::comm(pid).as_deref() == Some("sleep") {
+            if orphans::process::procfs::comm(pid).as_deref() == Some("sleep") {
                 seen = Disposition::of(pid, Signal::SIGTERM);
                 break;
             }

@@ -5,7 +5,7 @@
 //! language, as PID 1 of a new PID namespace (or of a Docker container),
 //! reads how PID 1 treats SIGTERM and SIGCHLD and counts the zombies once
 //! the application is ready, and stops it the way `docker stop -t 2` does
-//! (`orphans::stop`, chapter 9).
+//! (`orphans::namespace::stop`, chapter 9).
 
 mod look;
 mod probes;
@@ -14,12 +14,13 @@ mod rows;
 use std::ffi::OsString;
 use std::time::Duration;
 
-use orphans::bounds;
-use orphans::capability::{self, failed_line, NotShown};
+use orphans::capability;
+use orphans::capability::image_or_missing;
+use orphans::cli::bounds;
 use orphans::cli::{self, Request};
-use orphans::image::image_or_missing;
-use orphans::spawn::sibling;
-use orphans::stop::{docker_stop_looking, stop_looking, Outcome, Plan};
+use orphans::missing::{failed_line, NotShown};
+use orphans::namespace::stop::{docker_stop_looking, stop_looking, Outcome, Plan};
+use orphans::process::spawn::sibling;
 
 use look::{look_at, Disposition, Seen};
 use rows::{Folder, Row, APP_SH, RUNTIMES, WRAPPERS};
@@ -90,7 +91,7 @@ fn main() {
         Table::Docker => docker_table(options.grace),
         Table::Probes(count) => probes_table(count),
     };
-    capability::finish("runtime-table", "This table", shown);
+    orphans::missing::finish("runtime-table", "This table", shown);
 }
 
 /// Runs `before`, the row's command, and `after` as PID 1 of a new PID

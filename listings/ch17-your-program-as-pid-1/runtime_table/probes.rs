@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use orphans::capability::NotShown;
-use orphans::census;
-use orphans::engine::{Container, Engine};
-use orphans::image::image_or_missing;
+use orphans::capability::image_or_missing;
+use orphans::containers::engine::{Container, Engine};
+use orphans::missing::NotShown;
+use orphans::namespace::census;
 
 /// Where the probe lives in the container.
 const PROBE: &str = "/probe.sh";
@@ -74,7 +74,7 @@ fn probe_case(
         }
     }
     std::thread::sleep(SETTLE);
-    let processes = container.census()?;
+    let processes = census::of_container(&container)?;
     Ok(Found {
         pid1: census::by_pid(&processes, 1).map_or("?".into(), |p| p.args.clone()),
         probe: probe.join(" "),

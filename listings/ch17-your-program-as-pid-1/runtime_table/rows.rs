@@ -210,7 +210,7 @@ impl Folder {
             return Err(format!(
                 "`{}` failed: {}",
                 row.prepare.join(" "),
-                orphans::capability::one_line(&said)
+                orphans::missing::one_line(&said)
             ));
         }
         self.prepared.push(row.label);

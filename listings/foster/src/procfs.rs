@@ -1,6 +1,7 @@
-//! Small readers for `/proc`, the kernel's view of every process (proc(5)).
+//! Small readers for `/proc`, the kernel's view of every process (proc(5)):
+//! what foster itself reads. The book's other readers are in its library
+//! (`orphans::process::procfs`), out of the init that must stay small.
 
-use std::ffi::CStr;
 use std::fs;
 
 use nix::fcntl::{open, OFlag};
@@ -52,11 +53,6 @@ pub fn stat(pid: i32) -> Option<Stat> {
 /// The one-letter state of process `pid` (`R`, `S`, `Z` for a zombie, …).
 pub fn state(pid: i32) -> Option<char> {
     stat(pid).map(|s| s.state)
-}
-
-/// The parent PID of process `pid`.
-pub fn parent_of(pid: i32) -> Option<i32> {
-    stat(pid).map(|s| s.parent)
 }
 
 /// Whether `/proc` is the procfs of the caller's own PID namespace, where
@@ -131,17 +127,10 @@ pub fn children(pid: i32) -> Vec<i32> {
         .collect()
 }
 
-/// Every process below `ancestor` in this `/proc`: its children, their
-/// children, and so on, found by following each process's parent link.
-pub fn descendants(ancestor: i32) -> Vec<i32> {
-    family_below(ancestor)
-        .into_iter()
-        .map(|(pid, _)| pid)
-        .collect()
-}
-
-/// Like [`descendants`], with each one's [`Stat::start_time`], which tells
-/// that process from a later one that reuses its PID.
+/// Every process below `ancestor` in this `/proc` (its children, their
+/// children, and so on, found by following each process's parent link),
+/// with each one's [`Stat::start_time`], which tells that process from a
+/// later one that reuses its PID.
 pub fn family_below(ancestor: i32) -> Vec<(i32, u64)> {
     let family: Vec<(i32, Stat)> = pids()
         .into_iter()
@@ -158,91 +147,9 @@ pub fn family_below(ancestor: i32) -> Vec<(i32, u64)> {
     found
 }
 
-/// The first number of the `NSpid:` line in the status file at `path`
-/// (normally `/proc/self/status`): the PID in the namespace of whoever
-/// mounted that procfs. Outside any container, and through a procfs mounted
-/// by the host, that is the PID the host sees.
-///
-/// Only async-signal-safe calls (open, read, close) and a stack buffer, so a
-/// forked child may call it before it exits (signal-safety(7)).
-pub fn first_nspid(path: &CStr) -> Option<i32> {
-    let fd = open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
-    let mut buf = [0u8; 4096];
-    let mut len = 0;
-    while len < buf.len() {
-        match read(&fd, &mut buf[len..]) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => len += n,
-        }
-    }
-    // Dropping the OwnedFd closes it: close(2) is async-signal-safe too.
-    drop(fd);
-    parse_first_nspid(&buf[..len])
-}
-
-/// Finds `NSpid:` at the start of a line of `status` and parses the number
-/// after it, without allocating.
-fn parse_first_nspid(status: &[u8]) -> Option<i32> {
-    const KEY: &[u8] = b"NSpid:";
-    let start = status
-        .windows(KEY.len())
-        .enumerate()
-        .find(|&(at, window)| window == KEY && (at == 0 || status[at - 1] == b'\n'))?
-        .0
-        + KEY.len();
-    let mut value: Option<i32> = None;
-    for &byte in &status[start..] {
-        match byte {
-            b' ' | b'\t' if value.is_none() => continue,
-            // Checked: a number too large for a PID is no PID.
-            b'0'..=b'9' => {
-                let digit = i32::from(byte - b'0');
-                value = Some(value.unwrap_or(0).checked_mul(10)?.checked_add(digit)?);
-            }
-            _ => break,
-        }
-    }
-    value
-}
-
-/// The number that follows `KEY:` on a line of `/proc/PID/status` (proc(5)):
-/// `status_field(pid, "VmRSS")` is the resident memory in KiB,
-/// `status_field(pid, "voluntary_ctxt_switches")` a count. `key` is the name
-/// without its colon and must match a whole name. `None` when the process is
-/// gone, the line is missing, or its value does not start with a number.
-pub fn status_field(pid: i32, key: &str) -> Option<u64> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    parse_status_field(&status, key)
-}
-
-/// [`status_field`] on the text of a status file.
-fn parse_status_field(status: &str, key: &str) -> Option<u64> {
-    status
-        .lines()
-        .find_map(|line| line.split_once(':').filter(|(name, _)| *name == key))?
-        .1
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nspid_takes_the_first_of_several() {
-        let status = b"Name:\tprobe\nPid:\t1\nNSpid:\t48213\t7\t1\nNSpgid:\t1\n";
-        assert_eq!(parse_first_nspid(status), Some(48213));
-    }
-
-    #[test]
-    fn nspid_missing_is_none() {
-        assert_eq!(parse_first_nspid(b"Name:\tx\nPid:\t5\n"), None);
-        assert_eq!(parse_first_nspid(b"NSpid:\t99999999999\n"), None);
-        assert_eq!(parse_first_nspid(b"XNSpid:\t5\n"), None);
-    }
 
     #[test]
     fn our_own_process_is_alive_in_proc() {
@@ -250,7 +157,10 @@ mod tests {
         // The main thread of a test binary sleeps while tests run: R or S.
         assert!(matches!(state(me), Some('R' | 'S')), "{:?}", state(me));
         assert_eq!(state(i32::MAX), None);
-        assert_eq!(parent_of(me), Some(nix::unistd::getppid().as_raw()));
+        assert_eq!(
+            stat(me).map(|s| s.parent),
+            Some(nix::unistd::getppid().as_raw())
+        );
         assert!(pids().contains(&me));
         assert!(stat(me).is_some_and(|s| s.start_time > 0));
         assert_eq!(is_own(), Ok(()));
@@ -266,25 +176,10 @@ mod tests {
             .expect("start sleep");
         let pid = child.id() as i32;
         assert!(children(me).contains(&pid), "{:?}", children(me));
-        assert!(descendants(me).contains(&pid));
-        assert!(descendants(pid).is_empty());
+        assert!(family_below(me).iter().any(|&(below, _)| below == pid));
+        assert!(family_below(pid).is_empty());
         let _ = child.kill();
         let _ = child.wait();
         assert!(!children(me).contains(&pid));
-    }
-
-    #[test]
-    fn status_fields_match_whole_names() {
-        let status = "Name:\tx\nVmRSS:\t  368 kB\nvoluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t2\n";
-        assert_eq!(parse_status_field(status, "VmRSS"), Some(368));
-        assert_eq!(
-            parse_status_field(status, "voluntary_ctxt_switches"),
-            Some(7)
-        );
-        assert_eq!(parse_status_field(status, "ctxt_switches"), None);
-        assert_eq!(parse_status_field(status, "Name"), None);
-        let me = std::process::id() as i32;
-        assert_eq!(status_field(me, "Pid"), Some(me as u64));
-        assert_eq!(status_field(i32::MAX, "Pid"), None);
     }
 }

@@ -203,9 +203,9 @@ impl<'a> GroupEntry<'a> {
 mod tests {
     use super::*;
 
-    const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\n\
+    const PASSWD: &str = "daemon:x:1:1:daemon:/usr/sbin:/bin/sh\n\
         # a comment\n\
-        app:x:1000:1000:App:/home/app:/bin/sh\n\
+        app:x:1000:1000:App:/srv/app:/bin/sh\n\
         nohome:x:1001:1001:::/bin/sh\n\
         +nis\n\
         broken:x:notanumber:1:::\n";
@@ -220,7 +220,7 @@ mod tests {
         let app = resolve("app").expect("app");
         assert_eq!((app.uid, app.gid), (1000, 1000));
         assert_eq!(app.groups, [29, 50, 1000]);
-        assert_eq!(app.home, "/home/app");
+        assert_eq!(app.home, "/srv/app");
         assert_eq!(resolve("1000"), Ok(app));
         assert_eq!(resolve("nohome").map(|i| i.home), Ok("/".into()));
     }

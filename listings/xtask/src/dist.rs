@@ -13,9 +13,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::changelog::{self, Release};
-use crate::elf::{self, EM_AARCH64, EM_X86_64};
 use crate::package::Contents;
 use crate::{deb, man, oci, rpm, sums, tools};
+use orphans_elf::{self as elf, EM_AARCH64, EM_X86_64};
 
 pub struct Options {
     /// Build the image index (and load it into Docker, if there is one).

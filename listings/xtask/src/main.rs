@@ -6,7 +6,6 @@
 mod changelog;
 mod deb;
 mod dist;
-mod elf;
 mod man;
 mod oci;
 mod package;

@@ -11,15 +11,17 @@
 //! everything that went into it.
 
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use nix::fcntl::{Flock, FlockArg};
-use orphans::capability::{self, Missing};
-use orphans::docker::{docker, docker_text};
-use orphans::workspace::Fnv64;
+use orphans::cache::Fnv64;
+use orphans::containers::engine::Engine;
+use orphans::missing::Missing;
+use orphans::process::spawn::is_executable;
+use orphans::toolchain::{cargo_build_command, executable_in, static_target, StaticTarget};
 
 /// The image's name; its tag is the crate's version.
 pub const IMAGE_NAME: &str = "orphans";
@@ -65,13 +67,6 @@ pub struct Image {
     pub rebuilt: bool,
 }
 
-/// A Rust target that links statically, and the flags it needs for that.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StaticTarget {
-    pub triple: String,
-    pub rustflags: Option<&'static str>,
-}
-
 /// Builds the static binaries of the package rooted at `project`, and the
 /// image from them, unless an image with the same inputs exists already.
 /// Progress goes to stderr.
@@ -80,8 +75,7 @@ pub fn ensure_image(project: &Path) -> Result<Image, String> {
     fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
     // Tests and book chapters may ask for the image at the same time.
     let _lock = lock_file(&work.join(".lock"))?;
-    capability::busybox().map_err(|missing| missing.to_string())?;
-    let busybox = busybox_path();
+    let busybox = busybox().map_err(|missing| missing.to_string())?;
     let target = static_target();
     let binaries = build_static_binaries(project, &work, &target)?;
     for binary in &binaries {
@@ -116,38 +110,6 @@ fn lock_file(path: &Path) -> Result<Flock<File>, String> {
     let file = File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?;
     Flock::lock(file, FlockArg::LockExclusive)
         .map_err(|(_, e)| format!("locking {}: {e}", path.display()))
-}
-
-/// musl links statically by default; when the toolchain does not have the
-/// musl target, glibc can link statically too with `+crt-static`.
-pub fn static_target() -> StaticTarget {
-    match capability::musl_target() {
-        Ok(musl) => StaticTarget {
-            triple: musl,
-            rustflags: None,
-        },
-        Err(_) => StaticTarget {
-            triple: format!("{}-unknown-linux-gnu", std::env::consts::ARCH),
-            rustflags: Some("-C target-feature=+crt-static"),
-        },
-    }
-}
-
-/// The cargo command that builds every binary of the package statically
-/// into `target_dir` (documented in the README as the image's recipe).
-pub fn cargo_build_command(target: &StaticTarget, target_dir: &Path) -> Command {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.args(["build", "--release", "--bins", "--target", &target.triple]);
-    command.arg("--target-dir").arg(target_dir);
-    command.arg("--message-format=json-render-diagnostics");
-    if let Some(flags) = target.rustflags {
-        // With --target, RUSTFLAGS reach only the target's code, not build
-        // scripts, which must still run on the (dynamic) host.
-        let old = std::env::var("RUSTFLAGS").unwrap_or_default();
-        command.env("RUSTFLAGS", format!("{old} {flags}").trim());
-    }
-    command
 }
 
 /// Runs the static build and returns the paths of the binaries it made,
@@ -194,51 +156,37 @@ fn build_static_binaries(
     Ok(binaries)
 }
 
-/// The executable a `compiler-artifact` message of cargo names, if any.
-fn executable_in(message: &str) -> Option<PathBuf> {
-    let value: serde_json::Value = serde_json::from_str(message).ok()?;
-    if value["reason"] != "compiler-artifact" {
-        return None;
-    }
-    value["executable"].as_str().map(PathBuf::from)
-}
-
 /// Fails unless `path` is an ELF file without a program interpreter
 /// (`PT_INTERP`): a dynamic binary would not start in a scratch image, and
 /// its error, "no such file or directory", would name the wrong file.
 pub fn require_static(path: &Path, hint: &str) -> Result<(), String> {
-    let mut head = Vec::new();
-    File::open(path)
-        .and_then(|file| file.take(64 * 1024).read_to_end(&mut head))
-        .map_err(|e| format!("reading {}: {e}", path.display()))?;
-    match has_interpreter(&head) {
-        Some(false) => Ok(()),
-        Some(true) => Err(format!(
+    let file = fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let facts = orphans::elf::facts(&file).map_err(|why| format!("{}: {why}", path.display()))?;
+    if facts.has_interpreter {
+        return Err(format!(
             "{} is dynamically linked; a scratch image needs static binaries ({hint})",
             path.display()
-        )),
-        None => Err(format!("{} is not a 64-bit ELF file", path.display())),
+        ));
     }
+    Ok(())
 }
 
-/// Whether the 64-bit little-endian ELF image starting with `head` has a
-/// `PT_INTERP` program header (elf(5)); `None` if it is not such a file.
-pub fn has_interpreter(head: &[u8]) -> Option<bool> {
-    const PT_INTERP: u32 = 3;
-    if head.get(..6)? != b"\x7fELF\x02\x01" {
-        return None;
+/// Debian's static busybox (or `ORPHANS_BUSYBOX`), the shell and tools of
+/// the image: it must exist and be linked statically, since the image has
+/// no libc for it. `Ok` holds its path.
+pub fn busybox() -> Result<PathBuf, Missing> {
+    let path = busybox_path();
+    let remedy = "apt-get install busybox-static, or set ORPHANS_BUSYBOX to a static busybox";
+    if !is_executable(&path) {
+        return Err(Missing::new(
+            "a static busybox",
+            format!("there is no {}", path.display()),
+            remedy,
+        ));
     }
-    let u16_at = |at: usize| Some(u16::from_le_bytes(head.get(at..at + 2)?.try_into().ok()?));
-    let u32_at = |at: usize| Some(u32::from_le_bytes(head.get(at..at + 4)?.try_into().ok()?));
-    let u64_at = |at: usize| Some(u64::from_le_bytes(head.get(at..at + 8)?.try_into().ok()?));
-    let table = usize::try_from(u64_at(0x20)?).ok()?;
-    let (entry_size, entries) = (usize::from(u16_at(0x36)?), usize::from(u16_at(0x38)?));
-    for index in 0..entries {
-        if u32_at(table + index * entry_size)? == PT_INTERP {
-            return Some(true);
-        }
-    }
-    Some(false)
+    require_static(&path, "Debian's busybox-static is")
+        .map_err(|why| Missing::new("a static busybox", why, remedy))?;
+    Ok(path)
 }
 
 /// The image's recipe. Its files come from the build context that
@@ -273,7 +221,9 @@ fn inputs_hash(dockerfile: &str, busybox: &Path, binaries: &[PathBuf]) -> Result
 /// The inputs label of the image `reference`, if there is such an image.
 fn current_inputs_label(reference: &str) -> Option<String> {
     let format = format!("{{{{index .Config.Labels \"{INPUTS_LABEL}\"}}}}");
-    docker_text(&["image", "inspect", "--format", &format, reference]).ok()
+    Engine::docker()
+        .run(&["image", "inspect", "--format", &format, reference])
+        .ok()
 }
 
 /// Prepares `work/context`: the Dockerfile, and `bin/` with busybox, a
@@ -328,14 +278,15 @@ fn build_image(context: &Path, reference: &str, inputs: &str) -> Result<(), Stri
         "building image {reference} from {}",
         context.display()
     ));
-    let previous = docker_text(&["image", "inspect", "--format", "{{.Id}}", reference]).ok();
+    let docker = Engine::docker();
+    let previous = docker.image_id(reference);
     let to_stderr = std::io::stderr()
         .as_fd()
         .try_clone_to_owned()
         .map_err(|e| format!("duplicating stderr: {e}"))?;
     let label = format!("{INPUTS_LABEL}={inputs}");
-    let status = Command::new("docker")
-        .args(["build", "--label", &label, "--tag", reference])
+    let status = docker
+        .command(&["build", "--label", &label, "--tag", reference])
         .arg(context)
         .stdin(Stdio::null())
         .stdout(Stdio::from(to_stderr))
@@ -346,7 +297,7 @@ fn build_image(context: &Path, reference: &str, inputs: &str) -> Result<(), Stri
     }
     if let Some(old) = previous {
         // Fails harmlessly if a container still uses the old image.
-        let _ = docker(&["image", "rm", &old]);
+        let _ = docker.run(&["image", "rm", &old]);
     }
     Ok(())
 }
@@ -366,145 +317,21 @@ fn binaries_dir(binaries: &[PathBuf]) -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Whether a tool's `docker` rows can run here.
-pub enum Availability {
-    /// An engine runs containers and the project's image is up to date.
-    Ready(Image),
-    /// What is missing (the engine, busybox, or both), for one line under
-    /// the table.
-    Unavailable(Vec<Missing>),
-}
-
-/// For tools whose tables have `docker` rows: the project's image, built
-/// if needed, or what this machine lacks for it. `Err` when everything is
-/// there but the image cannot be built.
-pub fn image_for_docker_rows() -> Result<Availability, String> {
-    let missing = capability::project_image();
-    if !missing.is_empty() {
-        return Ok(Availability::Unavailable(missing));
-    }
-    ensure_image(&orphans::workspace::project_dir()).map(Availability::Ready)
-}
-
-/// What a table tool with `docker` rows (command lines whose first word is
-/// `docker`) can do with them here.
-pub struct DockerRows {
-    /// The project's image, when the rows can run.
-    pub image: Option<String>,
-    /// Otherwise what is missing, for one line under the table.
-    pub missing: Vec<Missing>,
-}
-
-/// Whether `row` (a command line) is one to run under Docker.
-pub fn is_docker_row(row: &str) -> bool {
-    row.split_whitespace().next() == Some("docker")
-}
-
-impl DockerRows {
-    /// Looks at `rows`: if one of them is a `docker` row, builds the image
-    /// (once) or finds out what is missing. `Err` when everything is there
-    /// but the image cannot be built.
-    pub fn for_rows(rows: &[String]) -> Result<DockerRows, String> {
-        let none_missing = DockerRows {
-            image: None,
-            missing: Vec::new(),
-        };
-        if !rows.iter().any(|row| is_docker_row(row)) {
-            return Ok(none_missing);
-        }
-        Ok(match image_for_docker_rows()? {
-            Availability::Ready(image) => DockerRows {
-                image: Some(image.reference),
-                ..none_missing
-            },
-            Availability::Unavailable(missing) => DockerRows {
-                missing,
-                ..none_missing
-            },
-        })
-    }
-
-    /// Whether `row` can run here.
-    pub fn runs(&self, row: &str) -> bool {
-        !is_docker_row(row) || self.image.is_some()
-    }
-
-    /// The one line that says why the `docker` rows are not in the table.
-    pub fn note(&self) -> Option<String> {
-        (!self.missing.is_empty())
-            .then(|| capability::line_for("The rows under Docker", &self.missing))
-    }
-}
-
-/// The project's image if it has been built already, without building it:
-/// for a chapter's block, which `cargo test` compiles and runs on its own
-/// (the book's build and the Docker tests build the image).
-pub fn built_image() -> Result<String, Missing> {
-    capability::docker()?;
-    let reference = image_reference();
-    match docker_text(&["image", "inspect", "--format", "{{.Id}}", &reference]) {
-        Ok(_) => Ok(reference),
-        Err(_) => Err(Missing::new(
-            "the project's image",
-            format!("{reference} has not been built yet"),
-            "cargo run --bin orphans-image",
-        )),
-    }
-}
-
-/// Builds foster as images use it: static (musl), size-optimised (the
-/// `foster` profile), into cargo's usual target directory. Returns the
-/// binary's path; cargo's progress goes to our stderr. `Err` says why not
-/// (no musl target, or the build failed).
-pub fn build_static_foster() -> Result<PathBuf, String> {
-    let triple = capability::musl_target().map_err(|missing| missing.to_string())?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["build", "-p", "foster", "--profile", "foster", "--target"])
-        .arg(&triple)
-        .arg("--message-format=json-render-diagnostics")
-        .current_dir(orphans::workspace::project_dir())
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("cargo build -p foster for {triple} failed"));
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(executable_in)
-        .find(|path| path.file_name().is_some_and(|name| name == "foster"))
-        .ok_or_else(|| "cargo built no foster binary".into())
-}
-
-/// For tables whose rows all run in Docker: the project's image, built if
-/// needed, or what this machine lacks for them (an engine, or an image it
-/// could build), as the one line a page shows.
-pub fn image_or_missing() -> Result<Image, Missing> {
-    capability::docker()?;
-    match image_for_docker_rows() {
-        Ok(Availability::Ready(image)) => Ok(image),
-        // What the image needs besides the engine (busybox, say).
-        Ok(Availability::Unavailable(missing)) => Err(Missing::combined(&missing)),
-        Err(why) => Err(Missing::new(
-            "the project's image",
-            why,
-            "see `cargo run --bin orphans-image`",
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn our_own_test_binary_is_recognised_as_elf() {
+    fn a_dynamic_program_is_refused_and_a_script_is_no_elf() {
         let me = std::env::current_exe().expect("current exe");
-        let head = fs::read(me).expect("read it");
-        assert!(has_interpreter(&head).is_some());
-        assert_eq!(has_interpreter(b"#!/bin/sh\n"), None);
+        let refused = require_static(&me, "a hint").unwrap_err();
+        assert!(refused.contains("dynamically linked"), "{refused}");
+        let script = std::env::temp_dir().join(format!("orphans-script-{}", std::process::id()));
+        fs::write(&script, "#!/bin/sh\n").expect("write");
+        assert!(require_static(&script, "")
+            .unwrap_err()
+            .contains("not a 64-bit"));
+        let _ = fs::remove_file(&script);
     }
 
     #[test]

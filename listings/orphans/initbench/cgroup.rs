@@ -17,6 +17,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use orphans::cgroup::Mount;
+
 /// Where the run was placed, for the notes under the table.
 pub enum Placement {
     /// Moved into a CPU cgroup made for the run; moved back and removed
@@ -153,15 +155,13 @@ fn has_word(path: &Path, word: &str) -> bool {
 /// hierarchy (line `0::PATH`); and where it is mounted (mountinfo).
 fn cpu_hierarchy() -> Option<Hierarchy> {
     let cgroups = fs::read_to_string("/proc/self/cgroup").ok()?;
-    let mounts = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let mounts = orphans::cgroup::mounts();
     let v1 = cgroups.lines().find_map(|line| {
         let (_, controllers, path) = cgroup_line(line)?;
         controllers.split(',').any(|c| c == "cpu").then_some(path)
     });
     if let Some(own) = v1 {
-        let mount = mount_point(&mounts, |fstype, options| {
-            fstype == "cgroup" && options.split(',').any(|o| o == "cpu")
-        })?;
+        let mount = mount_point(&mounts, |m| m.is_cgroup1_with("cpu"))?;
         return Some(Hierarchy {
             mount,
             own: own.to_string(),
@@ -172,7 +172,7 @@ fn cpu_hierarchy() -> Option<Hierarchy> {
         let (id, controllers, path) = cgroup_line(line)?;
         (id == "0" && controllers.is_empty()).then_some(path)
     })?;
-    let mount = mount_point(&mounts, |fstype, _| fstype == "cgroup2")?;
+    let mount = mount_point(&mounts, Mount::is_cgroup2)?;
     Some(Hierarchy {
         mount,
         own: own.to_string(),
@@ -186,18 +186,9 @@ fn cgroup_line(line: &str) -> Option<(&str, &str, &str)> {
     Some((fields.next()?, fields.next()?, fields.next()?))
 }
 
-/// The mount point of the first mount in `mountinfo` (proc(5)) whose
-/// file system type and super-block options satisfy `wanted`. The fields
-/// after the optional ones start with a lone `-`: type, source, options.
-fn mount_point(mountinfo: &str, wanted: impl Fn(&str, &str) -> bool) -> Option<PathBuf> {
-    mountinfo.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let dash = fields.iter().position(|&f| f == "-")?;
-        let fstype = fields.get(dash + 1)?;
-        let options = fields.get(dash + 3)?;
-        let point = fields.get(4)?;
-        wanted(fstype, options).then(|| PathBuf::from(point))
-    })
+/// The mount point of the first of `mounts` that is `wanted`.
+fn mount_point(mounts: &[Mount], wanted: impl Fn(&Mount) -> bool) -> Option<PathBuf> {
+    mounts.iter().find(|m| wanted(m)).map(|m| m.point.clone())
 }
 
 #[cfg(test)]
@@ -215,25 +206,5 @@ mod tests {
             Some(("0", "", "/user.slice"))
         );
         assert_eq!(cgroup_line("junk"), None);
-    }
-
-    #[test]
-    fn the_mount_point_is_the_fifth_field() {
-        let mountinfo = "\
-30 25 0:26 / /sys/fs/cgroup/cpu rw,relatime shared:9 - cgroup cgroup rw,cpu
-31 25 0:27 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
-32 25 0:28 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw";
-        let cpu = |fstype: &str, options: &str| {
-            fstype == "cgroup" && options.split(',').any(|o| o == "cpu")
-        };
-        assert_eq!(
-            mount_point(mountinfo, cpu),
-            Some(PathBuf::from("/sys/fs/cgroup/cpu"))
-        );
-        assert_eq!(
-            mount_point(mountinfo, |fstype, _| fstype == "cgroup2"),
-            Some(PathBuf::from("/sys/fs/cgroup/unified"))
-        );
-        assert_eq!(mount_point("no dash here", cpu), None);
     }
 }

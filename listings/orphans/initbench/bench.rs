@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use foster::procfs;
 use nix::sys::signal::{kill, Signal};
 use nix::time::{clock_gettime, ClockId};
 use nix::unistd::Pid;
+use orphans::process::deadline::poll_until;
+use orphans::process::procfs;
 
 use crate::initbench::plan::{Init, Measure, Plan, Role};
 
@@ -134,15 +135,15 @@ pub fn monotonic_ns() -> u64 {
 /// The first child of `parent`, waiting up to 5 s for it to appear;
 /// `None` at once if `parent` is gone.
 pub fn first_child(parent: i32) -> Option<i32> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        procfs::state(parent)?;
-        if let Some(&pid) = procfs::children(parent).first() {
-            return Some(pid);
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    None
+    let found = poll_until(
+        Duration::from_secs(5),
+        Duration::from_millis(2),
+        || match procfs::state(parent) {
+            None => Some(None),
+            Some(_) => procfs::children(parent).first().map(|&pid| Some(pid)),
+        },
+    );
+    found.flatten()
 }
 
 /// Ends a namespace from outside: SIGKILL to its PID 1 is never ignored when
@@ -154,14 +155,10 @@ pub fn stop_namespace(mut child: Child, pid1: i32) {
 
 /// Whether `child` exited within `limit`.
 pub fn wait_with_deadline(child: &mut Child, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_micros(200));
-    }
-    false
+    poll_until(limit, Duration::from_micros(200), || {
+        child.try_wait().ok().flatten()
+    })
+    .is_some()
 }
 
 /// Runs `work` with this process, and so every process it starts from now

@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::str::FromStr;
 
-use orphans::picture::{Edge, Link, Node, Panel, State};
+use orphans::probe::picture::{Edge, Link, Node, Panel, State};
 
 /// Which of the probe's three processes a row describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +157,7 @@ impl Row {
             role: record.role,
             pid: record.pid,
             ppid: record.ppid,
-            parent_comm: foster::procfs::comm(record.ppid),
+            parent_comm: orphans::process::procfs::comm(record.ppid),
             host_pid: (record.host_pid > 0).then_some(record.host_pid),
             ppid_at_birth: (record.role == Role::Grandchild).then_some(record.ppid_at_birth),
         }

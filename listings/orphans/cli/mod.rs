@@ -7,6 +7,9 @@
 //! A program's `parse` reads nothing but its arguments, so its unit tests
 //! can try any command line without running anything.
 
+pub mod bounds;
+pub mod rows;
+
 use std::ffi::OsString;
 use std::process::exit;
 

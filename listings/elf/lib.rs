@@ -1,6 +1,11 @@
-//! What a release binary must be, read from its ELF headers (elf(5)): built
-//! for the right machine, static (no program interpreter, so it starts in
-//! an image `FROM scratch`), and stripped (no symbol table).
+//! The ELF headers (elf(5)) of the project's binaries, read and written:
+//! what a binary is built for (`e_machine`), whether it is static (no
+//! program interpreter, so it starts in an image `FROM scratch`) and
+//! whether it is stripped (no symbol table). The book's image and the
+//! release tool (`cargo xtask dist`) both check their binaries with
+//! [`facts`]; [`smallest_program`] writes the one-file program of the
+//! Docker check. Offsets are checked against the file: a damaged file is
+//! an error, never a panic.
 
 /// `e_machine` values of the two release targets (elf(5), `<elf.h>`).
 pub const EM_X86_64: u16 = 62;
@@ -101,6 +106,52 @@ pub fn facts(file: &[u8]) -> Result<Facts, String> {
     })
 }
 
+/// A complete static program for Linux on `arch` (`x86_64`, `aarch64`)
+/// that exits with status 0 and does nothing else: a 64-bit ELF header, one
+/// loadable segment that maps the whole file, and two or three
+/// instructions. `None` for an architecture it does not know.
+pub fn smallest_program(arch: &str) -> Option<Vec<u8>> {
+    const BASE: u64 = 0x40_0000;
+    const HEADERS: u64 = 64 + 56;
+    let (machine, code): (u16, &[u8]) = match arch {
+        // xor edi, edi; mov eax, 231 (exit_group); syscall
+        "x86_64" => (EM_X86_64, &[0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05]),
+        // mov x0, #0; mov x8, #94 (exit_group); svc #0
+        "aarch64" => (
+            EM_AARCH64,
+            &[
+                0x00, 0x00, 0x80, 0xd2, 0xc8, 0x0b, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4,
+            ],
+        ),
+        _ => return None,
+    };
+    let size = HEADERS + code.len() as u64;
+    let mut elf = Vec::with_capacity(size as usize);
+    // The file header: magic, 64-bit, little-endian, version 1, System V.
+    elf.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
+    elf.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    elf.extend_from_slice(&machine.to_le_bytes());
+    elf.extend_from_slice(&1u32.to_le_bytes()); // EV_CURRENT
+    elf.extend_from_slice(&(BASE + HEADERS).to_le_bytes()); // entry: the code
+    elf.extend_from_slice(&64u64.to_le_bytes()); // program headers follow
+    elf.extend_from_slice(&0u64.to_le_bytes()); // no section headers
+    elf.extend_from_slice(&0u32.to_le_bytes()); // flags
+    for half in [64u16, 56, 1, 64, 0, 0] {
+        // header size, program header size and count, section header
+        // size, count and string table index
+        elf.extend_from_slice(&half.to_le_bytes());
+    }
+    // The one program header: PT_LOAD, readable and executable, the file
+    // from offset 0 mapped at BASE.
+    elf.extend_from_slice(&1u32.to_le_bytes());
+    elf.extend_from_slice(&5u32.to_le_bytes());
+    for word in [0, BASE, BASE, size, size, 0x1000] {
+        elf.extend_from_slice(&word.to_le_bytes());
+    }
+    elf.extend_from_slice(code);
+    Some(elf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +203,24 @@ mod tests {
         assert!(facts(&file).is_err());
         file.truncate(40);
         assert!(facts(&file).is_err());
+    }
+
+    #[test]
+    fn the_smallest_program_is_static_and_runs() {
+        let program = smallest_program(std::env::consts::ARCH).expect("a known architecture");
+        let read = facts(&program).expect("its own headers");
+        assert!(!read.has_interpreter && !read.has_symbol_table, "{read:?}");
+        let dir = std::env::temp_dir().join(format!("orphans-exit0-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let path = dir.join("exit0");
+        std::fs::write(&path, &program).expect("write it");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let status = std::process::Command::new(&path).status();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(status.expect("it starts").success());
+        assert_eq!(smallest_program("mips"), None);
+        let other = smallest_program("aarch64").expect("arm64");
+        assert_eq!(facts(&other).map(|f| f.machine), Ok(EM_AARCH64));
     }
 }

@@ -5,15 +5,17 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use foster::procfs::comm;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use orphans::docker::RUN;
-use orphans::journal::{self, Entry};
-use orphans::spawn::{dying_with_us, path_with_siblings, shell_code};
+use orphans::containers::engine::{unique_name, Container, Engine};
+use orphans::namespace::journal::{self, Entry, Event};
+use orphans::process::deadline::{poll_until, wait_until, TICK};
+use orphans::process::procfs::{children, comm, tree_of};
+use orphans::process::shell_code;
+use orphans::process::spawn::{dying_with_us, path_with_siblings};
 
 /// How a stop is done.
 pub struct Plan {
@@ -71,9 +73,6 @@ impl Outcome {
 
 /// How long the workload may take to start before we give up.
 const START_PATIENCE: Duration = Duration::from_secs(5);
-/// How often we look whether the namespace is gone: the resolution of the
-/// times we report.
-const TICK: Duration = Duration::from_millis(2);
 
 /// What a caller may look at once the workload is ready, just before
 /// SIGTERM: PID 1 as this machine's `/proc` numbers it, and the journal as
@@ -141,7 +140,7 @@ pub fn stop_looking<T>(
     let status = ended.ok_or("the namespace survived SIGKILL")?;
     let outcome = Outcome {
         running,
-        heard_sigterm: journal.entries("sigterm"),
+        heard_sigterm: journal.entries(Event::Sigterm),
         took,
         killed,
         status: shell_code(status),
@@ -170,10 +169,12 @@ pub fn docker_stop_looking<T>(
     look: impl FnOnce(&Ready) -> T,
 ) -> Result<(Outcome, T), String> {
     let journal = Journal::new()?;
-    let name = orphans::docker::unique_container_name("stop");
-    let mut run = dying_with_us(&mut Command::new("docker"))
-        .args(RUN)
-        .args(["--name", &name, "--env"])
+    let docker = Engine::docker();
+    // Removed when dropped, whatever happens below.
+    let container = Container::adopt(&docker, unique_name("stop"));
+    let mut run = dying_with_us(&mut docker.command(&[]))
+        .args(docker.run_args(&container.name))
+        .arg("--env")
         .arg(format!("{}={IN_CONTAINER}", journal::VARIABLE))
         .args(options)
         .arg(image)
@@ -181,10 +182,9 @@ pub fn docker_stop_looking<T>(
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot run docker: {e}"))?;
-    let result = stop_in_docker(&name, &mut run, plan, &journal, look);
-    let _ = Command::new("docker")
-        .args(["rm", "--force", &name])
-        .output();
+    let result = stop_in_docker(&container, &mut run, plan, &journal, look);
+    // Removing the container ends its `docker run`, which we then reap.
+    drop(container);
     let _ = run.wait();
     result
 }
@@ -193,7 +193,7 @@ pub fn docker_stop_looking<T>(
 const IN_CONTAINER: &str = "/journal";
 
 fn stop_in_docker<T>(
-    name: &str,
+    container: &Container,
     run: &mut Child,
     plan: &Plan,
     journal: &Journal,
@@ -202,77 +202,40 @@ fn stop_in_docker<T>(
     let pid1 = wait_until_ready(
         run,
         plan.ready,
-        || journal_in_container(name),
-        || docker_pid1(name),
+        || journal::parse_all(&journal_text_in_container(container)),
+        || container.host_pid().ok().filter(|pid| *pid > 0),
     )?;
     let running = namespace_processes(pid1);
     let seen = look(&Ready {
         pid1,
-        journal: journal_text_in_container(name),
+        journal: journal_text_in_container(container),
     });
-    let grace = plan.grace.as_secs_f64().round() as u64;
-    let sigterm_sent = Instant::now();
+    let grace = plan.grace.as_secs_f64().round() as u32;
     // `docker stop` returns once the container has stopped.
-    let stopped = Command::new("docker")
-        .args(["stop", "-t", &grace.to_string(), name])
-        .output();
-    let took = sigterm_sent.elapsed();
-    stopped.map_err(|e| format!("docker stop: {e}"))?;
+    let took = container.stop(grace)?;
     // `docker run` exits with the status of the container's PID 1.
     let status = wait_until(run, Instant::now() + START_PATIENCE)
         .ok_or("docker run did not end after docker stop")?;
-    let copied = Command::new("docker")
-        .arg("cp")
-        .arg(format!("{name}:{IN_CONTAINER}"))
-        .arg(&journal.path)
-        .output()
-        .map_err(|e| format!("docker cp: {e}"))?;
-    if !copied.status.success() {
-        return Err(format!(
-            "docker cp of the journal: {}",
-            String::from_utf8_lossy(&copied.stderr).trim()
-        ));
-    }
+    container
+        .copy_out(IN_CONTAINER, &journal.path)
+        .map_err(|e| format!("copying the journal out: {e}"))?;
     let outcome = Outcome {
         running,
-        heard_sigterm: journal.entries("sigterm"),
+        heard_sigterm: journal.entries(Event::Sigterm),
         took,
         // `docker stop` does not say whether it had to send SIGKILL; a stop
         // that lasted the whole grace period did.
-        killed: took >= Duration::from_secs(grace),
+        killed: took >= Duration::from_secs(grace.into()),
         status: shell_code(status),
     };
     Ok((outcome, seen))
 }
 // ANCHOR_END: docker
 
-/// The journal inside the running container `name`, as far as it has been
-/// written (empty before the first line, or before the container runs).
-fn journal_in_container(name: &str) -> Vec<Entry> {
-    journal::parse_all(&journal_text_in_container(name))
-}
-
-/// The text of the journal inside the running container `name`.
-fn journal_text_in_container(name: &str) -> String {
-    Command::new("docker")
-        .args(["exec", name, "cat", IN_CONTAINER])
-        .stderr(Stdio::null())
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
-        .unwrap_or_default()
-}
-
-/// The host PID of the PID 1 of the running container `name`.
-fn docker_pid1(name: &str) -> Option<i32> {
-    let output = Command::new("docker")
-        .args(["inspect", "--format", "{{.State.Pid}}", name])
-        .output()
-        .ok()?;
-    let pid: i32 = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .ok()?;
-    (pid > 0).then_some(pid)
+/// The text of the journal inside the running `container`, as far as it
+/// has been written (empty before the first line, or before it runs).
+fn journal_text_in_container(container: &Container) -> String {
+    container.exec(&["cat", IN_CONTAINER]).unwrap_or_default()
 }
 
 /// How many `worker`s a command line runs: each says when it is ready, so
@@ -294,76 +257,40 @@ fn wait_until_ready(
     read_journal: impl Fn() -> Vec<Entry>,
     find_pid1: impl Fn() -> Option<i32>,
 ) -> Result<Pid, String> {
-    let deadline = Instant::now() + START_PATIENCE;
-    while Instant::now() < deadline {
+    let found = poll_until(START_PATIENCE, TICK, || {
         if let Ok(Some(status)) = starter.try_wait() {
-            return Err(format!(
+            return Some(Err(format!(
                 "the workload ended before it was stopped ({status})"
-            ));
+            )));
         }
-        let ready_count = read_journal().iter().filter(|e| e.event == "ready").count();
-        if let Some(pid1) = (ready_count >= ready).then(&find_pid1).flatten() {
-            return Ok(Pid::from_raw(pid1));
-        }
-        std::thread::sleep(TICK);
-    }
-    Err(format!(
-        "the workload was not ready within {} s ({ready} 'ready' lines expected)",
-        START_PATIENCE.as_secs()
-    ))
+        let journal = read_journal();
+        let ready_count = journal.iter().filter(|e| e.event == Event::Ready).count();
+        let pid1 = (ready_count >= ready).then(&find_pid1).flatten()?;
+        Some(Ok(Pid::from_raw(pid1)))
+    });
+    found.unwrap_or_else(|| {
+        Err(format!(
+            "the workload was not ready within {} s ({ready} 'ready' lines expected)",
+            START_PATIENCE.as_secs()
+        ))
+    })
 }
 
 /// PID 1 of the namespace of `container`, once it runs the command: the
 /// only child of `container`, no longer named after it.
 fn pid1_of_container(container: i32) -> Option<i32> {
-    let pid1 = first_child_of(container)?;
+    let pid1 = children(container).into_iter().next()?;
     comm(pid1)
         .is_some_and(|name| name != "container")
         .then_some(pid1)
 }
 
-/// Waits for `child` to exit until `deadline`; `None` if it is still running.
-fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(TICK);
-    }
-}
-
-/// The first child of `pid` (`/proc/PID/task/PID/children`, proc(5)).
-fn first_child_of(pid: i32) -> Option<i32> {
-    children_of(pid).into_iter().next()
-}
-
-/// The children of every thread of `pid`.
-fn children_of(pid: i32) -> Vec<i32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("children")).ok())
-        .flat_map(|list| {
-            list.split_whitespace()
-                .filter_map(|pid| pid.parse().ok())
-                .collect::<Vec<i32>>()
-        })
-        .collect()
-}
-
 /// The command names of `pid1` and all its descendants, PID 1 first.
 fn namespace_processes(pid1: Pid) -> Vec<String> {
-    let mut found = vec![pid1.as_raw()];
-    let mut next = 0;
-    while next < found.len() {
-        found.extend(children_of(found[next]));
-        next += 1;
-    }
-    found.into_iter().filter_map(comm).collect()
+    tree_of(pid1.as_raw())
+        .into_iter()
+        .filter_map(comm)
+        .collect()
 }
 
 /// A journal file in a fresh temporary directory, removed when dropped.
@@ -384,7 +311,7 @@ impl Journal {
     }
 
     /// (name, PID) of every entry for `event`.
-    fn entries(&self, event: &str) -> Vec<(String, i32)> {
+    fn entries(&self, event: Event) -> Vec<(String, i32)> {
         journal::read(&self.path)
             .into_iter()
             .filter(|entry| entry.event == event)

@@ -8,8 +8,8 @@
 //! chapter's file and line: a listing shown empty is a mistake to fix, not
 //! a page to publish.
 //!
-//! build.rs compiles this file on its own (`#[path]`), so it uses nothing
-//! but std; the library includes it as well, so that its unit tests run.
+//! A crate of its own, with nothing but std, so that the build script can
+//! depend on it without building the book's library first.
 
 use std::path::{Path, PathBuf};
 

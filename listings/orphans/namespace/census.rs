@@ -4,7 +4,8 @@
 //! chapters' table tools read it back with [`from_json`], so that they
 //! learn who adopted whom without any access to the host's `/proc`.
 
-use foster::procfs::{comm, parent_of, pids, state};
+use orphans::containers::engine::Container;
+use orphans::process::procfs::{comm, parent_of, pids, state};
 use serde_json::{json, Value};
 
 /// One process, as its PID namespace sees it.
@@ -90,6 +91,12 @@ fn process_of(row: &Value) -> Result<Process, String> {
         comm: text("comm"),
         args: text("args"),
     })
+}
+
+/// Every process of `container`'s PID namespace, as the book's `census`
+/// (in the project's image) sees it from inside (`exec /bin/census`).
+pub fn of_container(container: &Container) -> Result<Vec<Process>, String> {
+    from_json(&container.exec(&["/bin/census"])?)
 }
 
 /// The process with PID `pid`, if the census has it.

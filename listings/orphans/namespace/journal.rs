@@ -7,18 +7,55 @@
 //! `sigterm worker 2` when SIGTERM reaches it. Without the variable it
 //! notes nothing.
 
+use std::fmt;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
+use std::str::FromStr;
 
 /// The environment variable that names the journal file.
 pub const VARIABLE: &str = "ORPHANS_JOURNAL";
 
+/// What a workload notes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// It is set up: the one who stops it may begin (`ready`).
+    Ready,
+    /// SIGTERM reached it (`sigterm`).
+    Sigterm,
+}
+
+impl Event {
+    /// The word the journal holds for it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Event::Ready => "ready",
+            Event::Sigterm => "sigterm",
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
+impl FromStr for Event {
+    type Err = ();
+
+    fn from_str(word: &str) -> Result<Event, ()> {
+        [Event::Ready, Event::Sigterm]
+            .into_iter()
+            .find(|event| event.word() == word)
+            .ok_or(())
+    }
+}
+
 /// One line of the journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// `ready` or `sigterm`.
-    pub event: String,
+    pub event: Event,
     /// Who wrote it: the program's name.
     pub name: String,
     /// The writer's PID, in its own PID namespace.
@@ -28,7 +65,7 @@ pub struct Entry {
 /// Appends `EVENT NAME PID` to the journal, if there is one. The file is
 /// opened with `O_APPEND` and the line goes out in one write(2), so lines of
 /// processes that write at the same time never mix (open(2), O_APPEND).
-pub fn note(event: &str, name: &str) {
+pub fn note(event: Event, name: &str) {
     let Some(path) = std::env::var_os(VARIABLE) else {
         return;
     };
@@ -60,7 +97,7 @@ fn parse(line: &str) -> Option<Entry> {
     let mut words = line.split_whitespace();
     let (event, name, pid) = (words.next()?, words.next()?, words.next()?);
     Some(Entry {
-        event: event.to_string(),
+        event: event.parse().ok()?,
         name: name.to_string(),
         pid: pid.parse().ok()?,
     })
@@ -75,12 +112,14 @@ mod tests {
         assert_eq!(
             parse("sigterm worker 2"),
             Some(Entry {
-                event: "sigterm".into(),
+                event: Event::Sigterm,
                 name: "worker".into(),
                 pid: 2
             })
         );
         assert_eq!(parse("ready worker"), None);
         assert_eq!(parse("ready worker two"), None);
+        assert_eq!(parse("woken worker 2"), None, "not an event");
+        assert_eq!(parse("ready app 7").map(|e| e.event), Some(Event::Ready));
     }
 }

@@ -1,18 +1,20 @@
-//! Podman, for chapter 15 and `tests/podman.rs`: the project's image in
-//! Podman's storage, the options every Podman container of the book gets,
-//! and pods whose containers share one PID namespace.
+//! Podman, for chapter 15 and `tests/podman.rs`: whether it answers, the
+//! project's image in Podman's storage, the options every Podman container
+//! of the book gets, and pods whose containers share one PID namespace.
 //!
-//! The image is built once, by Docker (`orphans::image`), and copied into
-//! Podman as it is (`docker save | podman load`): both engines then run the
-//! very same image, with the same ID, and there is one recipe for it.
+//! The image is built once, by Docker (`orphans::containers::image`), and
+//! copied into Podman as it is (`docker save | podman load`): both engines
+//! then run the very same image, with the same ID, and there is one recipe
+//! for it.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+use std::time::Duration;
 
-use orphans::capability::{self, one_line, Missing};
-use orphans::engine::Engine;
-use orphans::image::{image_for_docker_rows, Availability};
+use orphans::containers::engine::{unique_name, Engine, Kind};
+use orphans::containers::image::Image;
+use orphans::missing::{one_line, Missing};
 
 // ANCHOR: rlimits
 /// Podman gives a container rlimits of its own choosing (1,048,576 open
@@ -39,9 +41,30 @@ pub fn engine() -> Engine {
     let mut create_options: Vec<String> = vec!["--network".into(), "none".into()];
     create_options.extend(RLIMITS.iter().map(|s| s.to_string()));
     Engine {
-        program: "podman",
+        kind: Kind::Podman,
         create_options,
         environment: Vec::new(),
+    }
+}
+
+/// How long `podman info` may take: its first run on a machine sets up
+/// Podman's storage.
+const INFO_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Podman is there and answers `podman info` (its storage and OCI runtime
+/// are usable). Whether it can run a container here is for [`ready`].
+pub fn answers() -> Result<(), Missing> {
+    let missing = |why: String| {
+        Missing::new(
+            "Podman",
+            why,
+            "apt-get install podman, and run as root (rootless Podman also needs uidmap and /etc/subuid entries)",
+        )
+    };
+    let info = ["info", "--format", "{{.Host.OCIRuntime.Name}}"];
+    match engine().run_within(&info, INFO_PATIENCE) {
+        Ok(_) => Ok(()),
+        Err(error) => Err(missing(format!("`podman info` failed: {error}"))),
     }
 }
 
@@ -56,22 +79,11 @@ pub struct Ready {
 }
 
 // ANCHOR: ready
-/// Checks that Podman runs here, puts the project's image into its
-/// storage, and runs one container of it: `Err` is the one line a page
-/// shows (or a test's reason to skip).
-pub fn ready() -> Result<Ready, Missing> {
-    capability::podman()?;
-    let image = match image_for_docker_rows() {
-        Ok(Availability::Ready(image)) => image,
-        Ok(Availability::Unavailable(missing)) => return Err(Missing::combined(&missing)),
-        Err(why) => {
-            return Err(Missing::new(
-                "the project's image, which the book builds with Docker",
-                why,
-                "install Docker and start its daemon (apt-get install docker.io)",
-            ))
-        }
-    };
+/// Checks that Podman runs here, puts the project's `image` (built with
+/// Docker) into its storage, and runs one container of it: `Err` is the
+/// one line a page shows (or a test's reason to skip).
+pub fn ready(image: &Image) -> Result<Ready, Missing> {
+    answers()?;
     let id = copy_from_docker(&image.reference).map_err(|why| {
         Missing::new(
             "the project's image in Podman",
@@ -80,16 +92,15 @@ pub fn ready() -> Result<Ready, Missing> {
         )
     })?;
     let engine = engine();
-    let mut trial = vec!["run", "--rm"];
-    trial.extend(engine.create_options.iter().map(String::as_str));
-    trial.extend([id.as_str(), "true"]);
-    engine.run(&trial).map_err(|why| {
-        Missing::new(
-            "Podman",
-            format!("it cannot run a container here ({why})"),
-            "see `podman info`; in a sandbox, run Podman as root",
-        )
-    })?;
+    engine
+        .run_container("trial", &[id.as_str(), "true"], INFO_PATIENCE)
+        .map_err(|why| {
+            Missing::new(
+                "Podman",
+                format!("it cannot run a container here ({why})"),
+                "see `podman info`; in a sandbox, run Podman as root",
+            )
+        })?;
     Ok(Ready {
         engine,
         image: id,
@@ -102,28 +113,28 @@ pub fn ready() -> Result<Ready, Missing> {
 /// Makes Docker's image `reference` available to Podman and returns its ID.
 /// Copies it (`docker save REFERENCE | podman load`) only if Podman does
 /// not have that ID yet, and then removes the image Podman had under the
-/// same name, as `orphans::image` does in Docker.
+/// same name, as `orphans::containers::image` does in Docker.
 pub fn copy_from_docker(reference: &str) -> Result<String, String> {
-    let docker_id =
-        orphans::docker::docker_text(&["image", "inspect", "--format", "{{.Id}}", reference])?;
+    let docker = Engine::docker();
+    let docker_id = docker
+        .image_id(reference)
+        .ok_or_else(|| format!("Docker has no image {reference}"))?;
     let id = docker_id.trim_start_matches("sha256:").to_string();
     let podman = engine();
     if podman.run(&["image", "exists", &id]).is_ok() {
         return Ok(id);
     }
-    let previous = podman
-        .run(&["image", "inspect", "--format", "{{.Id}}", reference])
-        .ok();
+    let previous = podman.image_id(reference);
     eprintln!("orphans-podman: copying image {reference} from Docker to Podman");
-    let mut save = Command::new("docker")
-        .args(["save", reference])
+    let mut save = docker
+        .command(&["save", reference])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run docker save: {e}"))?;
     let archive = save.stdout.take().ok_or("no pipe from docker save")?;
-    let load = Command::new("podman")
-        .arg("load")
+    let load = podman
+        .command(&["load"])
         .stdin(archive)
         .output()
         .map_err(|e| format!("cannot run podman load: {e}"));
@@ -163,7 +174,9 @@ pub struct Pod {
 }
 
 impl Pod {
-    pub fn create(name: &str) -> Result<Pod, String> {
+    /// Creates a pod named by `unique_name`.
+    pub fn create() -> Result<Pod, String> {
+        let name = unique_name("pod");
         let conf = containers_conf()?;
         let mut engine = engine();
         engine.environment.push(("CONTAINERS_CONF".into(), conf));
@@ -171,16 +184,13 @@ impl Pod {
             "pod",
             "create",
             "--name",
-            name,
+            &name,
             "--share",
             "+pid",
             "--network",
             "none",
         ])?;
-        Ok(Pod {
-            engine,
-            name: name.to_string(),
-        })
+        Ok(Pod { engine, name })
     }
 }
 
@@ -192,20 +202,12 @@ impl Drop for Pod {
 // ANCHOR_END: pod
 
 /// Writes [`CONTAINERS_CONF`] to a file of its own in the temporary
-/// directory (by rename, so that a concurrent reader never sees half of it)
-/// and returns its path.
+/// directory (unless it is there already) and returns its path.
 fn containers_conf() -> Result<OsString, String> {
-    let dir = std::env::temp_dir();
-    let path = dir.join("orphans-podman-containers.conf");
-    if std::fs::read_to_string(&path).ok().as_deref() == Some(CONTAINERS_CONF) {
-        return Ok(path.into_os_string());
+    let path = std::env::temp_dir().join("orphans-podman-containers.conf");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(CONTAINERS_CONF) {
+        orphans::workspace::write_atomically(&path, CONTAINERS_CONF)
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
-    let draft = dir.join(format!(
-        "orphans-podman-containers.conf.{}",
-        std::process::id()
-    ));
-    std::fs::write(&draft, CONTAINERS_CONF)
-        .and_then(|()| std::fs::rename(&draft, &path))
-        .map_err(|e| format!("writing {}: {e}", path.display()))?;
     Ok(path.into_os_string())
 }
