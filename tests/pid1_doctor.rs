@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Output;
 
 use common::{run, skip_without_docker};
-use orphans::engine::Engine;
+use orphans::containers::engine::Engine;
 use serde_json::Value;
 
 const DOCTOR: &str = env!("CARGO_BIN_EXE_pid1-doctor");
@@ -106,7 +106,7 @@ fn image() -> Option<String> {
         return None;
     }
     Some(
-        orphans::image::image_or_missing()
+        orphans::capability::image_or_missing()
             .expect("the project's image")
             .reference,
     )

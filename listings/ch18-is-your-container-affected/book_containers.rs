@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use orphans::engine::Engine;
+use orphans::containers::engine::{unique_name, Container, Engine};
 
 /// How a pattern's `app` (chapter 13's application) runs: three orphans
 /// left as it starts, then a wait for SIGTERM for up to ten minutes.
@@ -117,63 +117,47 @@ pub fn pattern(name: &str) -> Option<Pattern> {
     patterns().into_iter().find(|p| p.name == name)
 }
 
-/// A running container of a pattern, removed when dropped.
-pub struct Running<'e> {
-    engine: &'e Engine,
-    pub name: String,
-}
-
 /// Where `app` notes that it is ready, inside the container.
 const JOURNAL: &str = "/journal";
 
-/// Starts `pattern` in a container of `image`, named `NAME-PATTERN-…`,
-/// and waits until its `app` (if any) is ready.
+/// Starts `pattern` in a container of `image` (named `IMAGE-PATTERN-…`,
+/// removed when dropped) and waits until its `app`, if any, is ready.
 pub fn start<'e>(
     engine: &'e Engine,
     image: &str,
     pattern: &Pattern,
-) -> Result<Running<'e>, String> {
-    let name = orphans::docker::unique_container_name(pattern.name);
-    let journal = format!("{}={JOURNAL}", orphans::journal::VARIABLE);
-    let mut args = vec!["run", "--detach", "--name", &name, "--env", &journal];
-    args.extend(engine.create_options.iter().map(String::as_str));
-    args.extend(pattern.options);
-    args.push(image);
-    args.extend(pattern.command.iter().map(String::as_str));
-    let started = engine.run(&args).map(|_| Running {
-        engine,
-        name: name.clone(),
-    });
-    if started.is_err() {
-        let _ = engine.run(&["rm", "--force", &name]);
-    }
-    let running = started?;
+) -> Result<Container<'e>, String> {
+    let name = unique_name(pattern.name);
+    let journal = format!("{}={JOURNAL}", orphans::namespace::journal::VARIABLE);
+    let mut args = engine.run_args(&name);
+    args.extend(["--detach".to_string(), "--env".into(), journal]);
+    args.extend(pattern.options.iter().map(|o| o.to_string()));
+    args.push(image.to_string());
+    args.extend(pattern.command.iter().cloned());
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let started = engine.run(&words);
+    // Adopted before the answer is looked at: dropping it removes a
+    // container that was made but failed to start.
+    let container = Container::adopt(engine, name);
+    started?;
     if pattern.runs_app {
-        running.wait_for_app()?;
+        wait_for_app(&container)?;
     }
-    Ok(running)
+    Ok(container)
 }
 
-impl Running<'_> {
-    /// Waits up to 20 s for `ready app` in the container's journal.
-    fn wait_for_app(&self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            let journal = self.engine.run(&["exec", &self.name, "cat", JOURNAL]);
-            if journal.is_ok_and(|text| text.lines().any(|l| l.starts_with("ready app "))) {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(50));
+/// Waits up to 20 s for `ready app` in the container's journal.
+fn wait_for_app(container: &Container) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let journal = container.exec(&["cat", JOURNAL]);
+        if journal.is_ok_and(|text| text.lines().any(|l| l.starts_with("ready app "))) {
+            return Ok(());
         }
-        Err(format!(
-            "app did not say it was ready in {} within 20 s",
-            self.name
-        ))
+        std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-impl Drop for Running<'_> {
-    fn drop(&mut self) {
-        let _ = self.engine.run(&["rm", "--force", &self.name]);
-    }
+    Err(format!(
+        "app did not say it was ready in {} within 20 s",
+        container.name
+    ))
 }

@@ -9,11 +9,12 @@ mod book_containers;
 use std::ffi::OsString;
 use std::process::Command;
 
-use orphans::capability::{self, Missing, NotShown};
+use orphans::capability::{image_or_missing, podman_ready};
 use orphans::cli::{self, Request};
-use orphans::engine::Engine;
-use orphans::image::image_or_missing;
-use orphans::spawn::sibling;
+use orphans::containers::engine::Engine;
+use orphans::missing::{finish, one_line, Missing, NotShown};
+use orphans::process::spawn::sibling;
+use orphans::table;
 use serde_json::Value;
 
 const USAGE: &str = "\
@@ -69,13 +70,13 @@ fn main() {
         Show::Dockerfiles => dockerfile_reports(&options.patterns),
         _ => shown(&options),
     };
-    capability::finish("doctor-table", what, shown);
+    finish("doctor-table", what, shown);
 }
 
 /// The engine, and the project's image in it, or what is missing.
 fn engine_and_image(podman: bool) -> Result<(Engine, String), Missing> {
     if podman {
-        let ready = orphans::podman::ready()?;
+        let ready = podman_ready()?;
         return Ok((ready.engine, ready.image));
     }
     Ok((Engine::docker(), image_or_missing()?.reference))
@@ -92,10 +93,10 @@ fn shown(options: &Options) -> Result<(), NotShown> {
         )
         .into());
     }
-    let program = engine.program;
+    let program = engine.program();
     match options.show {
-        Show::Table => println!("{TABLE}"),
-        Show::OrphanTest => println!("{ORPHAN_TABLE}"),
+        Show::Table => println!("{}", table::header(&TABLE)),
+        Show::OrphanTest => println!("{}", table::header(&ORPHAN_TABLE)),
         Show::Report | Show::Dockerfiles => {}
     }
     for name in &options.patterns {
@@ -139,7 +140,12 @@ fn dockerfiles() -> Result<(), NotShown> {
         .filter_map(|entry| Some(entry.ok()?.file_name().to_str()?.to_string()))
         .collect();
     names.sort();
-    println!("| Dockerfile | what the doctor says, and where | exit status |\n|---|---|---|");
+    let headings = [
+        "Dockerfile",
+        "what the doctor says, and where",
+        "exit status",
+    ];
+    println!("{}", table::header(&headings));
     for name in names {
         let output = doctor_on_dockerfile(&name, true)?;
         let status = output
@@ -148,12 +154,9 @@ fn dockerfiles() -> Result<(), NotShown> {
             .map_or("?".into(), |code| code.to_string());
         let said = match serde_json::from_slice::<Value>(&output.stdout) {
             Ok(report) => findings(&report),
-            Err(_) => format!(
-                "*{}*",
-                capability::one_line(&String::from_utf8_lossy(&output.stderr))
-            ),
+            Err(_) => format!("*{}*", one_line(&String::from_utf8_lossy(&output.stderr))),
         };
-        println!("| `{name}` | {said} | {status} |");
+        println!("{}", table::row(&[format!("`{name}`"), said, status]));
     }
     Ok(())
 }
@@ -217,8 +220,21 @@ fn findings(report: &Value) -> String {
     }
 }
 
-const TABLE: &str = "| container | PID 1 | init | SIGTERM at PID 1 | zombies now | verdict |\n|---|---|---|---|---|---|";
-const ORPHAN_TABLE: &str = "| container | PID 1 | zombies now | the doctor's test orphan | verdict |\n|---|---|---|---|---|";
+const TABLE: [&str; 6] = [
+    "container",
+    "PID 1",
+    "init",
+    "SIGTERM at PID 1",
+    "zombies now",
+    "verdict",
+];
+const ORPHAN_TABLE: [&str; 5] = [
+    "container",
+    "PID 1",
+    "zombies now",
+    "the doctor's test orphan",
+    "verdict",
+];
 
 /// Runs `pid1-doctor ARGS` and returns what it printed; a status of 2 (it
 /// could not read the container) is an error, with its one line.
@@ -229,9 +245,7 @@ fn doctor(args: &[&str]) -> Result<String, String> {
         .map_err(|e| format!("cannot run pid1-doctor: {e}"))?;
     match output.status.code() {
         Some(0 | 1) => Ok(String::from_utf8_lossy(&output.stdout).into_owned()),
-        _ => Err(capability::one_line(&String::from_utf8_lossy(
-            &output.stderr,
-        ))),
+        _ => Err(one_line(&String::from_utf8_lossy(&output.stderr))),
     }
 }
 
@@ -263,12 +277,12 @@ fn row(label: &str, report: &Value, show: Show) -> String {
             } else {
                 format!("still a zombie after {} ms", test["milliseconds"])
             };
-            format!("| {label} | {pid1} | {zombies} | {outcome} | {verdict} |")
+            table::row(&[label, &pid1, &zombies, &outcome, &verdict])
         }
         _ => {
             let init = report["init"]["name"].as_str().unwrap_or("none");
             let sigterm = text(&report["stop_disposition"]);
-            format!("| {label} | {pid1} | {init} | {sigterm} | {zombies} | {verdict} |")
+            table::row(&[label, &pid1, init, &sigterm, &zombies, &verdict])
         }
     }
 }

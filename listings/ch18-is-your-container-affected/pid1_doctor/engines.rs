@@ -1,9 +1,12 @@
 //! Which engine runs a container, and what it says of it: `docker` or
-//! `podman`, through the book's engine driver (`orphans::engine`), whose
-//! command lines are the same for both.
+//! `podman`, through the book's engine driver
+//! (`orphans::containers::engine`), whose command lines are the same for
+//! both.
 
-use orphans::capability::on_path;
-use orphans::engine::Engine;
+use std::time::Duration;
+
+use orphans::containers::engine::{Engine, Error};
+use orphans::process::spawn::on_path;
 
 use crate::container::{parse_inspect, Inspected};
 
@@ -13,7 +16,7 @@ pub const NAMES: [&str; 2] = ["docker", "podman"];
 /// The engine called `name` (one of [`NAMES`]).
 pub fn engine(name: &str) -> Engine {
     match name {
-        "podman" => orphans::podman::engine(),
+        "podman" => orphans::containers::podman::engine(),
         _ => Engine::docker(),
     }
 }
@@ -35,18 +38,23 @@ pub fn candidates(named: Option<&str>) -> Result<Vec<&'static str>, String> {
     Ok(found)
 }
 
+/// How long an engine may take to answer the doctor: a hung engine must
+/// not hang it.
+const PATIENCE: Duration = Duration::from_secs(60);
+
 /// The container `name` (or ID), from the first of `engines` that knows
 /// it, with that engine's name. `Err` says that none does, or why an
 /// engine could not be asked.
 pub fn find(engines: &[&'static str], name: &str) -> Result<(&'static str, Inspected), String> {
     let mut answers = Vec::new();
     for &program in engines {
-        match engine(program).run(&["inspect", "--type", "container", name]) {
+        let inspect = ["inspect", "--type", "container", name];
+        match engine(program).run_within(&inspect, PATIENCE) {
             Ok(json) => return Ok((program, parse_inspect(&json)?)),
-            Err(why) if is_unknown(&why) => {
+            Err(Error::Failed { said, .. }) if is_unknown(&said) => {
                 answers.push(format!("{program} has no container {name}"))
             }
-            Err(why) => answers.push(why),
+            Err(why) => answers.push(why.to_string()),
         }
     }
     Err(answers.join("; "))
@@ -59,7 +67,7 @@ fn is_unknown(complaint: &str) -> bool {
 
 /// The IDs of every running container of `program`.
 pub fn running(program: &str) -> Result<Vec<String>, String> {
-    let ids = engine(program).run(&["ps", "--quiet", "--no-trunc"])?;
+    let ids = engine(program).run_within(&["ps", "--quiet", "--no-trunc"], PATIENCE)?;
     Ok(ids
         .lines()
         .map(str::trim)
