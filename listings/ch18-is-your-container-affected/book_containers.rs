@@ -28,6 +28,7 @@ pub struct Pattern {
     pub runs_app: bool,
 }
 
+/// `list` as owned words.
 fn words(list: &[&str]) -> Vec<String> {
     list.iter().map(|w| w.to_string()).collect()
 }
@@ -67,7 +68,7 @@ pub fn patterns() -> Vec<Pattern> {
         ),
         pattern(
             "init",
-            "`docker run --init` (chapter 11)",
+            "`--init` (chapter 11)",
             &["--init"],
             app.clone(),
             true,

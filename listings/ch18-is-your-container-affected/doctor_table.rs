@@ -287,6 +287,7 @@ fn row(label: &str, report: &Value, show: Show) -> String {
     }
 }
 
+/// The options of a command line, or why it cannot be understood.
 fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
     let mut options = Options {

@@ -205,6 +205,8 @@ fn diagnose(
     Ok((inspected, facts, judgement))
 }
 
+/// The options of a command line, or why it cannot be understood: a pure
+/// function, so that its unit tests run nothing.
 fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     use lexopt::prelude::*;
     let mut options = Options {

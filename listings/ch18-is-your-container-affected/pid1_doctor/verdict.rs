@@ -21,6 +21,7 @@ pub const RTMIN: u32 = 34;
 pub const SIGTERM: u32 = 15;
 /// SIGKILL's number: the signal nothing can catch.
 pub const SIGKILL: u32 = 9;
+
 /// A signal's name as `kill -l` prints it: `SIGTERM`, `SIGRTMIN+3`.
 pub fn signal_name(number: u32) -> String {
     if number >= RTMIN {
@@ -77,6 +78,7 @@ impl Disposition {
         }
     }
 
+    /// The disposition in a word or two, for a table or `--json`.
     pub fn word(self) -> &'static str {
         match self {
             Disposition::Caught => "caught",
@@ -101,6 +103,7 @@ pub enum KnownInit {
 }
 
 impl KnownInit {
+    /// The init's name, as its project spells it.
     pub fn name(self) -> &'static str {
         match self {
             KnownInit::Tini => "tini",
@@ -428,6 +431,7 @@ fn notes(facts: &Facts) -> Vec<String> {
     notes
 }
 
+/// The `s` of a plural, for `count` things.
 fn plural(count: usize) -> &'static str {
     if count == 1 {
         ""
