@@ -1,5 +1,7 @@
-//! Build script: makes every Rust block a reader of the book sees into a
-//! test that `cargo test` compiles and runs.
+//! Build script of the package `book-blocks` (listings/book/blocks): makes
+//! every Rust block a reader of the book sees into a test that `cargo test`
+//! compiles and runs (tests/skeptic.rs). It belongs to no package whose
+//! programs the book runs, so that editing a chapter rebuilds none of them.
 //!
 //! skeptic (the test generator) reads markdown but knows nothing of mdBook's
 //! `{{#include …}}` and `{{#rustdoc_include …}}`, so each chapter is first
@@ -33,10 +35,14 @@ fn copy_chapters_for_skeptic() -> Result<(), String> {
     let copies_dir = PathBuf::from(out_dir).join("chapters");
     fs::create_dir_all(&copies_dir)
         .map_err(|e| format!("creating {}: {e}", copies_dir.display()))?;
-    println!("cargo:rerun-if-changed=src");
+    // tests/skeptic.rs includes the tests only where this is set.
+    println!("cargo:rustc-check-cfg=cfg(book_blocks)");
+    println!("cargo:rustc-cfg=book_blocks");
+    let src = book_root()?.join("src");
+    println!("cargo:rerun-if-changed={}", src.display());
 
     let mut copies = Vec::new();
-    for chapter in chapters(Path::new("src"))? {
+    for chapter in chapters(&src)? {
         let mut inputs = vec![chapter.clone()];
         let text = read(&chapter)?;
         let mut read_listing = |path: &Path| fs::read_to_string(path).map_err(|e| e.to_string());
@@ -53,6 +59,17 @@ fn copy_chapters_for_skeptic() -> Result<(), String> {
     }
     skeptic::generate_doc_tests(&copies);
     Ok(())
+}
+
+/// The repository's root, where `book.toml` is: this script is the root's
+/// build.rs, run for the package in `listings/book/blocks`.
+fn book_root() -> Result<PathBuf, String> {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").map_err(|_| "no CARGO_MANIFEST_DIR")?;
+    Path::new(&manifest)
+        .ancestors()
+        .find(|dir| dir.join("book.toml").is_file())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| format!("no book.toml above {manifest}"))
 }
 
 /// The book's chapters: every `.md` file in `src/` except the table of

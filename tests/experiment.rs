@@ -74,6 +74,34 @@ fn a_second_run_is_reused_until_asked_to_run_again() {
 }
 
 #[test]
+fn a_relinked_program_is_still_the_same_program() {
+    // `cargo test` and `cargo build` link the book's programs anew (with
+    // other features of the crates they share): the key is what they are
+    // built from, not when they were linked.
+    let what = unique_what("relinked");
+    let command = [
+        "sh",
+        "-c",
+        "probe --format json >/dev/null; echo \"run by $$\"",
+    ];
+    let first = experiment(&what, &[], &command, &[]);
+    let probe = Path::new(EXPERIMENT).with_file_name("probe");
+    let touched = Command::new("touch").arg(&probe).status();
+    assert!(
+        touched.is_ok_and(|s| s.success()),
+        "touch {}",
+        probe.display()
+    );
+    let second = experiment(&what, &[], &command, &[]);
+    assert_eq!(stdout(&first), stdout(&second));
+    assert!(
+        stderr(&second).contains("reused the output"),
+        "{}",
+        stderr(&second)
+    );
+}
+
+#[test]
 fn a_failure_keeps_the_output_adds_one_line_and_is_not_remembered() {
     let what = unique_what("failure");
     let command = [

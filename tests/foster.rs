@@ -8,7 +8,11 @@ mod common;
 
 use std::process::{Command, Output};
 
+use std::time::Duration;
+
 use orphans::containers::engine::Engine;
+use orphans::namespace::census;
+use orphans::process::deadline::poll_until;
 
 use common::skip_without_namespaces;
 
@@ -73,18 +77,6 @@ fn twenty_thousand_orphans_are_each_reported_with_dash_w() {
     assert_eq!(reaped, 20_000, "foster should reap every orphan itself");
 }
 
-/// The book's image (`orphans:VERSION`: the static builds of the book's
-/// programs, foster among them, and busybox, `FROM scratch`), built if
-/// needed; `None` (after printing `skipped: …`) without a Docker engine.
-fn project_image() -> Option<String> {
-    if common::skip_without_docker() {
-        return None;
-    }
-    let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let image = orphans::containers::image::ensure_image(project).expect("build the orphans image");
-    Some(image.reference)
-}
-
 /// `docker run` options that make the image's static foster the
 /// entrypoint, with `out` shared as `/out` (the engine adds `--network
 /// none`: an engine without a working bridge still runs such a container).
@@ -98,7 +90,9 @@ fn foster_entrypoint(out: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn under_docker_a_setsid_grandchild_gets_sigterm_before_the_end() {
-    let Some(image) = project_image() else { return };
+    let Some(image) = common::project_image_or_skip() else {
+        return;
+    };
     let out = std::env::temp_dir().join(format!("foster-docker-{}", std::process::id()));
     std::fs::create_dir_all(&out).expect("make a shared directory");
     let script = r#"/bin/busybox setsid /bin/busybox sh -c 'trap "echo TERM > /out/got; exit 0" TERM; echo > /out/ready; while :; do /bin/busybox sleep 0.05; done' &
@@ -124,7 +118,9 @@ exit 3"#;
 
 #[test]
 fn under_docker_docker_stop_reaches_the_command_through_foster() {
-    let Some(image) = project_image() else { return };
+    let Some(image) = common::project_image_or_skip() else {
+        return;
+    };
     let out = std::env::temp_dir().join(format!("foster-stop-{}", std::process::id()));
     std::fs::create_dir_all(&out).expect("make a shared directory");
     let command = ["--", "/bin/busybox", "sleep", "1000"].map(String::from);
@@ -133,6 +129,13 @@ fn under_docker_docker_stop_reaches_the_command_through_foster() {
         .create(&foster_entrypoint(&out), &image, &command)
         .expect("docker create");
     container.start().expect("docker start");
+    // foster has taken over the signals once its command runs: a SIGTERM
+    // before that would find PID 1 without a handler, and be dropped.
+    let running = poll_until(Duration::from_secs(10), Duration::from_millis(20), || {
+        let processes = census::of_container(&container).ok()?;
+        census::by_args(&processes, "/bin/busybox sleep 1000").map(drop)
+    });
+    assert!(running.is_some(), "sleep never started under foster");
     // Without forwarding, `docker stop` would SIGKILL after its timeout
     // and the container would exit 137.
     let stopped = container.stop(20);

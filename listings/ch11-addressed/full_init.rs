@@ -223,18 +223,20 @@ fn build_image(context: &Path, tag: &str) -> Result<(), String> {
             .map_err(|e| format!("link {applet}: {e}"))?;
     }
     write(context, [("Containerfile", "FROM scratch\nCOPY . /\n")])?;
-    let built = Command::new("podman")
-        .args(["build", "-q", "--network", "none", "-t", tag, "-f"])
-        .arg(context.join("Containerfile"))
-        .arg(context)
-        .output()
-        .map_err(|e| format!("podman build: {e}"))?;
-    if !built.status.success() {
-        return Err(format!(
-            "podman build: {}",
-            String::from_utf8_lossy(&built.stderr).trim()
-        ));
-    }
+    let containerfile = context.join("Containerfile").display().to_string();
+    let context = context.display().to_string();
+    let build = [
+        "build",
+        "-q",
+        "--network",
+        "none",
+        "-t",
+        tag,
+        "-f",
+        &containerfile,
+        &context,
+    ];
+    orphans::containers::podman::engine().run(&build)?;
     Ok(())
 }
 

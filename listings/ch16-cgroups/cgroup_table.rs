@@ -3,26 +3,22 @@
 //! `cgroup.kill` against killing PID 1. Each table is made in a cgroup of
 //! its own, created for the run and removed afterwards.
 
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::fcntl::{open, OFlag};
 use nix::sys::signal::{kill, Signal};
-use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::{write, Pid};
+use nix::unistd::Pid;
 use orphans::capability::{self, image_or_missing};
-use orphans::cgroup;
+use orphans::cgroup::{may_make_groups, pids_hierarchy, v2_hierarchy, Group, Hierarchy};
 use orphans::cli::{self, Request};
 use orphans::containers::engine::{Engine, PATIENCE};
 use orphans::missing::{Missing, NotShown};
 use orphans::process::deadline::{poll_until, TICK};
 use orphans::process::procfs::children;
-use orphans::process::spawn::{dying_with_us, path_with_siblings, sibling};
+use orphans::process::spawn::{path_with_siblings, sibling};
 use serde_json::Value;
 
 const USAGE: &str = "\
@@ -56,207 +52,13 @@ fn main() {
 }
 
 // ---------------------------------------------------------------------------
-// Finding and making cgroups
-
-// ANCHOR: group
-/// A cgroup made for one table, removed (rmdir) when dropped. It must be
-/// empty by then: the tables end every process they start in it.
-struct Group {
-    dir: PathBuf,
-}
-
-impl Group {
-    /// Makes `orphans-ch16-PID` below `hierarchy`, a mounted cgroup tree.
-    fn new(hierarchy: &Path) -> Result<Group, String> {
-        let dir = hierarchy.join(format!("orphans-ch16-{}", std::process::id()));
-        std::fs::create_dir(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-        Ok(Group { dir })
-    }
-
-    fn read(&self, file: &str) -> String {
-        std::fs::read_to_string(self.dir.join(file))
-            .map(|text| text.trim().to_string())
-            .unwrap_or_else(|_| "-".to_string())
-    }
-
-    fn set(&self, file: &str, value: &str) -> Result<(), String> {
-        std::fs::write(self.dir.join(file), value)
-            .map_err(|e| format!("writing {value} to {file}: {e}"))
-    }
-
-    /// The processes in the group (`cgroup.procs`).
-    fn processes(&self) -> Vec<i32> {
-        self.read("cgroup.procs")
-            .split_whitespace()
-            .filter_map(|pid| pid.parse().ok())
-            .collect()
-    }
-
-    /// Makes the child that `command` starts join this group before it
-    /// executes its program, so that everything it forks is counted.
-    fn enter<'a>(&self, command: &'a mut Command) -> Result<&'a mut Command, String> {
-        let procs = CString::new(self.dir.join("cgroup.procs").as_os_str().as_bytes())
-            .map_err(|_| "a cgroup path with a NUL byte")?;
-        // SAFETY: the closure runs between fork and exec, where only
-        // async-signal-safe calls are allowed: open(2), write(2) and
-        // close(2) (when the descriptor is dropped), and no allocation.
-        // Writing "0" moves the writing process (cgroup_procs_write_start
-        // in kernel/cgroup/cgroup.c takes PID 0 for the caller).
-        unsafe {
-            command.pre_exec(move || {
-                let fd = open(
-                    procs.as_c_str(),
-                    OFlag::O_WRONLY | OFlag::O_CLOEXEC,
-                    Mode::empty(),
-                )?;
-                write(&fd, b"0")?;
-                Ok(())
-            })
-        };
-        Ok(dying_with_us(command))
-    }
-}
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        // A group can be removed only once its last process is gone, and a
-        // process that was just killed may still be leaving.
-        for _ in 0..100 {
-            if std::fs::remove_dir(&self.dir).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        eprintln!("cgroup-table: could not remove {}", self.dir.display());
-    }
-}
-// ANCHOR_END: group
-
-/// A mounted cgroup hierarchy: where, and which version.
-struct Hierarchy {
-    dir: PathBuf,
-    version: u8,
-}
-
-/// The mounted hierarchy that has the pids controller: a cgroup2 tree that
-/// lists `pids` in `cgroup.subtree_control`, or cgroup v1's pids tree
-/// (/proc/self/mountinfo, proc(5)).
-fn pids_hierarchy() -> Result<Hierarchy, Missing> {
-    for mount in cgroup::mounts() {
-        let v2_with_pids = mount.is_cgroup2()
-            && std::fs::read_to_string(mount.point.join("cgroup.subtree_control"))
-                .is_ok_and(|enabled| enabled.split_whitespace().any(|c| c == "pids"));
-        if v2_with_pids {
-            return Ok(Hierarchy {
-                dir: mount.point,
-                version: 2,
-            });
-        }
-        if mount.is_cgroup1_with("pids") {
-            return Ok(Hierarchy {
-                dir: mount.point,
-                version: 1,
-            });
-        }
-    }
-    Err(Missing::new(
-        "the cgroup pids controller",
-        "no mounted cgroup hierarchy offers it to new groups",
-        "run on a Linux machine with cgroups mounted, as root",
-    ))
-}
-
-/// Whether this process may make a group below `hierarchy` (a user
-/// without root usually may not, unless a part of the tree was delegated
-/// to it): makes one and removes it at once.
-fn may_make_groups(hierarchy: &Path) -> Result<(), Missing> {
-    let made = Group::new(hierarchy);
-    match made {
-        Ok(group) => {
-            drop(group);
-            Ok(())
-        }
-        Err(why) => Err(Missing::new(
-            "a cgroup of its own",
-            why,
-            "run as root (or where systemd delegates a part of the tree to you)",
-        )),
-    }
-}
-
-/// A cgroup v2 hierarchy: the one mounted, or, on a machine that mounts only
-/// v1, one we mount in a mount namespace of our own. (The v2 tree always
-/// exists in the kernel; mounting it shows it. Our namespace keeps the mount
-/// away from the rest of the machine, and takes it along when we exit.)
-fn v2_hierarchy() -> Result<V2, Missing> {
-    if let Some(mount) = cgroup::mounts().into_iter().find(|m| m.is_cgroup2()) {
-        return Ok(V2 {
-            dir: mount.point,
-            ours: false,
-        });
-    }
-    mount_v2_privately().map_err(|why| {
-        Missing::new(
-            "cgroup v2",
-            why,
-            "run as root on Linux 5.14 or later with cgroup2 support",
-        )
-    })
-}
-
-/// A cgroup v2 tree, and whether we mounted it (then it is unmounted and
-/// its directory removed when dropped).
-struct V2 {
-    dir: PathBuf,
-    ours: bool,
-}
-
-impl Drop for V2 {
-    fn drop(&mut self) {
-        if self.ours {
-            let _ = nix::mount::umount2(&self.dir, nix::mount::MntFlags::MNT_DETACH);
-            let _ = std::fs::remove_dir(&self.dir);
-        }
-    }
-}
-
-fn mount_v2_privately() -> Result<V2, String> {
-    use nix::mount::{mount, MsFlags};
-    use nix::sched::{unshare, CloneFlags};
-    unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("unshare(CLONE_NEWNS): {e}"))?;
-    // Without this, a mount would propagate back to the machine's namespace.
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .map_err(|e| format!("making mounts private: {e}"))?;
-    let dir = std::env::temp_dir().join(format!("orphans-cgroup2-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let mounted = mount(
-        Some("cgroup2"),
-        &dir,
-        Some("cgroup2"),
-        MsFlags::empty(),
-        None::<&str>,
-    );
-    if let Err(e) = mounted {
-        let _ = std::fs::remove_dir(&dir);
-        return Err(format!("mounting cgroup2: {e}"));
-    }
-    Ok(V2 { dir, ours: true })
-}
-
-// ---------------------------------------------------------------------------
 // --pids
 
 // ANCHOR: pids
 /// `container PID1 orphan-maker -n 40` in a group limited to 20 processes:
 /// the table's row, and orphan-maker's account of a fork that failed.
 fn pids_row(hierarchy: &Hierarchy, pid1: &str) -> Result<(String, Option<String>), String> {
-    let group = Group::new(&hierarchy.dir)?;
+    let group = Group::new(&hierarchy.dir, "ch16")?;
     group.set("pids.max", &PIDS_MAX.to_string())?;
     let mut command = Command::new(sibling("container"));
     command
@@ -405,7 +207,7 @@ enum Ending {
 /// Starts the workload in a fresh group, ends it as `ending` says, and
 /// reports how many processes were left and when the group was empty.
 fn kill_row(hierarchy: &Path, ending: Ending) -> Result<String, String> {
-    let group = Group::new(hierarchy)?;
+    let group = Group::new(hierarchy, "ch16")?;
     let mut command = if ending == Ending::Pid1OfNamespace {
         let mut command = Command::new(sibling("container"));
         command.args(["/bin/sh", "-c", WORKLOAD]);
@@ -498,7 +300,7 @@ fn kill_table() -> Result<(), NotShown> {
     let v2 = v2_hierarchy()?;
     let hierarchy = v2.dir.clone();
     may_make_groups(&hierarchy)?;
-    let probe = Group::new(&hierarchy)?;
+    let probe = Group::new(&hierarchy, "ch16")?;
     if !probe.dir.join("cgroup.kill").exists() {
         return Err(Missing::new(
             "`cgroup.kill`",

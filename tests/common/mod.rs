@@ -97,6 +97,20 @@ pub fn skip_without_docker() -> bool {
     skip_unless("ORPHANS_REQUIRE_DOCKER", reason)
 }
 
+/// The project's image (`orphans:VERSION`: the static builds of the
+/// book's programs, foster among them, and busybox, `FROM scratch`), built
+/// if needed; `None` (after `skipped: …`, see [`skip_without_docker`])
+/// without a Docker engine that can run it.
+pub fn project_image_or_skip() -> Option<String> {
+    if skip_without_docker() {
+        return None;
+    }
+    let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let image = orphans::containers::image::ensure_image(project)
+        .unwrap_or_else(|e| panic!("building the project's image: {e}"));
+    Some(image.reference)
+}
+
 /// The PID of the first child of `parent`, waiting up to five seconds for
 /// it to appear (`/proc/PID/task/PID/children`, proc(5)).
 pub fn wait_for_child_of(parent: i32) -> i32 {

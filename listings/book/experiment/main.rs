@@ -7,6 +7,7 @@
 
 mod memory;
 mod options;
+mod programs;
 mod progress;
 mod run;
 

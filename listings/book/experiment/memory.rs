@@ -1,20 +1,21 @@
 //! The remembered output of experiments: a run whose output would be the
 //! same is not run again (see `orphans::cache` for the record).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use orphans::cache::{file_stamp, Fnv64, Record};
-use orphans::process::spawn::{is_executable, own_dir};
+use orphans::cache::{file_hash, Fnv64, Record};
+use orphans::workspace::{project_dir, target_dir};
 
 use crate::options::Options;
+use crate::programs::Programs;
 
 /// The remembered output of one experiment: its slot is the chapter, what
 /// and command line; its key everything the output depends on that can
-/// change without the command line changing: the book's programs, the
-/// machine (host name and kernel), the directory, the variables the
-/// programs read, and for the components the experiment uses, what they
-/// are (`orphans::capability::Component::identity`).
+/// change without the command line changing: the sources of the book's
+/// programs the command uses, `Cargo.lock` and the compiler (see
+/// `programs`), the machine (host name and kernel), the directory, the
+/// variables the programs read, and for the components the experiment
+/// uses, what they are (`orphans::capability::Component::identity`).
 pub struct Memory {
     record: Record,
 }
@@ -48,7 +49,7 @@ impl Memory {
 fn run_key(options: &Options) -> String {
     let mut key = Fnv64::new();
     let mut add = |text: &str| key.part(text.as_bytes());
-    add("experiment 2");
+    add("experiment 3");
     for word in std::env::args_os().skip(1) {
         add(&word.to_string_lossy());
     }
@@ -63,8 +64,15 @@ fn run_key(options: &Options) -> String {
     for variable in ["ORPHANS_IMAGE_NAME", "ORPHANS_BUSYBOX", "DOCKER_HOST"] {
         add(&std::env::var(variable).unwrap_or_default());
     }
-    for program in book_programs() {
-        add(&format!("{} {}", program.display(), file_stamp(&program)));
+    // What the book's programs are built with: the locked crates and the
+    // compiler (cargo's record of it in the target directory).
+    add(&file_hash(&project_dir().join("Cargo.lock")));
+    add(&rustc_fingerprint());
+    let mut programs = Programs::find();
+    let used = programs.used_by(&options.command);
+    for name in used {
+        let fingerprint = programs.fingerprint(&name);
+        add(&format!("{name} {fingerprint}"));
     }
     for component in options.needs.iter().chain(&options.wants) {
         add(&component.identity());
@@ -72,20 +80,12 @@ fn run_key(options: &Options) -> String {
     key.hex()
 }
 
-/// cargo's binaries and examples of the book: the executable files in the
-/// directory of this program and in its `examples/`.
-fn book_programs() -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for dir in [own_dir(), own_dir().join("examples")] {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        found.extend(
-            entries
-                .filter_map(|entry| Some(entry.ok()?.path()))
-                .filter(|path| is_executable(path)),
-        );
-    }
-    found.sort();
-    found
+/// The compiler that builds the book's programs, as cargo fingerprints it
+/// (`rustc_fingerprint` in the target directory's `.rustc_info.json`).
+fn rustc_fingerprint() -> String {
+    let info = std::fs::read_to_string(target_dir().join(".rustc_info.json")).unwrap_or_default();
+    serde_json::from_str::<serde_json::Value>(&info)
+        .ok()
+        .and_then(|value| value["rustc_fingerprint"].as_u64())
+        .map_or_else(String::new, |fingerprint| fingerprint.to_string())
 }

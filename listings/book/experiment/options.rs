@@ -47,9 +47,9 @@ A COMMAND that fails never fails the book: its output so far and one line
 saying so make the page, and the exit status is 0 (2 for bad arguments).
 
 The output of a run that succeeded is remembered in the target directory
-(orphans-cache/experiments): the same command, with the same build of the
-book's programs, on the same machine, prints it again without running
-COMMAND. ORPHANS_RERUN=1 runs every experiment again. Outputs that say
+(orphans-cache/experiments): the same command, with the same sources of
+the book's programs it uses (and the same Cargo.lock and compiler), on the
+same machine, prints it again without running COMMAND. ORPHANS_RERUN=1 runs every experiment again. Outputs that say
 something was not run are never remembered.
 
 Progress (start, end, seconds; cargo's and COMMAND's stderr) goes to the

@@ -123,11 +123,12 @@ pub struct WatchedRun {
 pub fn run_watched(image: &str, options: &[&str], command: &[&str]) -> Result<WatchedRun, String> {
     let docker = Engine::docker();
     let name = unique_name("watched");
-    let mut args = vec!["run", "-i", "--rm", "--name", &name];
-    args.extend(docker.create_options.iter().map(String::as_str));
-    args.extend(options);
-    args.extend([image, "/bin/sh", "-c", "read go && exec \"$@\"", "sh"]);
-    args.extend(command);
+    let start = ["run", "-i", "--rm", "--name", &name];
+    let create: Vec<&str> = docker.create_options.iter().map(String::as_str).collect();
+    let shell = [image, "/bin/sh", "-c", "read go && exec \"$@\"", "sh"];
+    // One line of the shown command per part, as a reader would type it.
+    let parts = [&start[..], &create, options, &shell, command];
+    let args = parts.concat();
     let mut client = docker
         .command(&args)
         .stdin(Stdio::piped())
@@ -160,7 +161,7 @@ pub fn run_watched(image: &str, options: &[&str], command: &[&str]) -> Result<Wa
         ));
     }
     Ok(WatchedRun {
-        command_line: format!("docker {}", shell_words(&args)),
+        command_line: format!("docker {}", shell_lines(&parts)),
         host_pid_of_pid1: host_pid,
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
     })
@@ -207,9 +208,27 @@ pub fn shell_words(args: &[&str]) -> String {
     args.iter().map(quote).collect::<Vec<_>>().join(" ")
 }
 
+/// The non-empty `parts` as shell words, one part a line, each line but
+/// the last ended by ` \` (the shell joins them back into one command) and
+/// the lines after the first indented: a long command that fits a page.
+pub fn shell_lines(parts: &[&[&str]]) -> String {
+    let lines: Vec<String> = parts
+        .iter()
+        .filter(|part| !part.is_empty())
+        .map(|part| shell_words(part))
+        .collect();
+    lines.join(" \\\n  ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_lines_continues_each_part_on_a_new_line() {
+        let parts: [&[&str]; 3] = [&["run", "--rm"], &[], &["sh", "-c", "echo hi"]];
+        assert_eq!(shell_lines(&parts), "run --rm \\\n  sh -c 'echo hi'");
+    }
 
     #[test]
     fn shell_words_quotes_only_what_needs_it() {

@@ -133,21 +133,33 @@ mod tests {
     }
 
     #[test]
-    fn a_spawned_child_is_below_us() {
+    fn a_grandchild_is_below_us_and_below_its_parent() {
         let me = std::process::id() as i32;
-        let mut child = std::process::Command::new("sleep")
-            .arg("5")
+        // A shell that waits for its own child: a grandchild of ours.
+        let mut shell = std::process::Command::new("sh")
+            .args(["-c", "sleep 5 & wait"])
             .spawn()
-            .expect("start sleep");
-        let pid = child.id() as i32;
-        assert!(descendants(me).contains(&pid));
-        assert!(descendants(pid).is_empty());
-        let tree = tree_of(me);
-        assert_eq!(tree.first(), Some(&me));
-        assert!(tree.contains(&pid), "{tree:?}");
-        let _ = child.kill();
-        let _ = child.wait();
-        assert!(!tree_of(me).contains(&pid));
+            .expect("start sh");
+        let parent = shell.id() as i32;
+        let sleep = orphans::process::deadline::poll_until(
+            std::time::Duration::from_secs(5),
+            orphans::process::deadline::TICK,
+            || children(parent).first().copied(),
+        )
+        .expect("the shell starts sleep");
+        let below = descendants(me);
+        assert!(
+            below.contains(&parent) && below.contains(&sleep),
+            "{below:?}"
+        );
+        assert_eq!(tree_of(parent), [parent, sleep]);
+        assert_eq!(tree_of(me).first(), Some(&me));
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(sleep),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        let _ = shell.wait();
+        assert!(!tree_of(me).contains(&parent));
     }
 
     #[test]

@@ -8,15 +8,17 @@
 //! does (`orphans::namespace::stop`, chapter 9).
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use orphans::cache::hash_hex;
 use orphans::capability::{self, image_or_missing};
 use orphans::cli::{self, bounds, Request};
 use orphans::missing::NotShown;
-use orphans::namespace::stop::{docker_stop, stop, Outcome, Plan};
-use orphans::process::spawn::sibling;
+
+mod patterns;
+
+use patterns::{
+    app_args, run, Pattern, Place, Scripts, Shell, Start, HOST_SHELLS, IMAGE_SHELL, PATTERNS,
+};
 
 const USAGE: &str = "\
 usage: pid1-table [--docker | --traps] [--grace SECONDS]
@@ -36,101 +38,6 @@ left as zombies, whether SIGTERM reached app, and how the stop went.
                    with --docker at least 1)
   -V, --version    show the version
   -h, --help       show this help";
-
-// ANCHOR: scripts
-/// The entrypoint scripts of the table. Each is run as `SHELL SCRIPT app
-/// ARGS...`, which is what the kernel makes of `ENTRYPOINT
-/// ["/entrypoint.sh"]` with `CMD ["app", ...]` and a `#!/bin/sh` line.
-const WITHOUT_EXEC: &str = "# set things up, then run the command\n\"$@\"\n";
-const WITH_EXEC: &str = "# set things up, then become the command\nexec \"$@\"\n";
-const TRAP_EXIT: &str = "trap 'exit 143' TERM\n\"$@\"\n";
-const TRAP_EXIT_WAIT: &str = "trap 'exit 143' TERM\n\"$@\" &\nwait\n";
-/// The trap passes SIGTERM on; the second `wait` waits for the command to
-/// finish, since the first one returns as soon as the trap has run.
-const TRAP_FORWARD: &str =
-    "\"$@\" &\nchild=$!\ntrap 'kill -TERM \"$child\"' TERM\nwait \"$child\"\nwait \"$child\"\n";
-// ANCHOR_END: scripts
-
-/// How an image starts the application.
-#[derive(Clone, Copy)]
-enum Start {
-    /// `CMD ["app", ...]`: the runtime executes the application itself.
-    ExecForm,
-    /// `CMD app ...`: Docker runs `/bin/sh -c "app ..."`.
-    ShellForm,
-    /// An entrypoint script that ends by starting its arguments.
-    Script(&'static str),
-}
-
-struct Pattern {
-    label: &'static str,
-    start: Start,
-}
-
-const PATTERNS: [Pattern; 7] = [
-    Pattern {
-        label: "exec form: `CMD [\"app\"]`",
-        start: Start::ExecForm,
-    },
-    Pattern {
-        label: "shell form: `CMD app`",
-        start: Start::ShellForm,
-    },
-    Pattern {
-        label: "script ending in `\"$@\"`",
-        start: Start::Script(WITHOUT_EXEC),
-    },
-    Pattern {
-        label: "script ending in `exec \"$@\"`",
-        start: Start::Script(WITH_EXEC),
-    },
-    Pattern {
-        label: "script with `trap 'exit 143' TERM`",
-        start: Start::Script(TRAP_EXIT),
-    },
-    Pattern {
-        label: "the same trap, with `\"$@\" &` and `wait`",
-        start: Start::Script(TRAP_EXIT_WAIT),
-    },
-    Pattern {
-        label: "script whose trap passes SIGTERM on",
-        start: Start::Script(TRAP_FORWARD),
-    },
-];
-
-/// A shell that runs scripts: its name in the table and its command.
-struct Shell {
-    name: &'static str,
-    command: &'static [&'static str],
-    /// The Debian package that brings it, for the line shown without it.
-    package: &'static str,
-}
-
-/// The host's shells, for the rows without Docker.
-const HOST_SHELLS: [Shell; 3] = [
-    Shell {
-        name: "dash",
-        command: &["/bin/dash"],
-        package: "dash",
-    },
-    Shell {
-        name: "bash",
-        command: &["/bin/bash"],
-        package: "bash",
-    },
-    Shell {
-        name: "busybox sh",
-        command: &["/bin/busybox", "sh"],
-        package: "busybox-static",
-    },
-];
-
-/// The image's only shell: `/bin/sh` is busybox.
-const IMAGE_SHELL: Shell = Shell {
-    name: "busybox sh",
-    command: &["/bin/sh"],
-    package: "busybox-static",
-};
 
 /// What each row asks of `app`.
 const ORPHANS: u32 = 3;
@@ -158,13 +65,6 @@ fn main() {
         Table::Traps => traps_table(&options),
     };
     orphans::missing::finish("pid1-table", "This table", shown);
-}
-
-/// Where a row runs: a PID namespace made by the book's `container`, or a
-/// container of the project's image.
-enum Place<'a> {
-    Namespace { scripts: &'a Path },
-    Docker { image: &'a str },
 }
 
 /// Chapter 13's table without Docker, and a sentence on this machine's
@@ -271,7 +171,7 @@ fn traps_table(options: &Options) -> Result<(), NotShown> {
                 shell,
                 pattern.start,
                 &app_args(0, TRAP_LIFETIME),
-                options,
+                options.grace,
             )?;
             println!(
                 "| {} | {} | {} | {} |",
@@ -322,17 +222,6 @@ fn traps_verdict(stops: &[(bool, f64)]) -> String {
 /// The header of chapter 13's tables.
 const HEADER: &str = "| how the image starts `app` | shell | PID 1 | zombies left | SIGTERM reached `app` | stop | PID 1's exit status |\n|---|---|---|---|---|---|---|";
 
-/// `app`'s arguments.
-fn app_args(orphans: u32, lifetime: u32) -> Vec<String> {
-    vec![
-        "app".into(),
-        "--orphans".into(),
-        orphans.to_string(),
-        "--lifetime".into(),
-        lifetime.to_string(),
-    ]
-}
-
 /// A row of the table, and the name of the PID 1 it found.
 struct Row {
     text: String,
@@ -347,7 +236,7 @@ fn measure(
     app: &[String],
     options: &Options,
 ) -> Result<Row, String> {
-    let outcome = run(place, shell, pattern.start, app, options)?;
+    let outcome = run(place, shell, pattern.start, app, options.grace)?;
     // Every orphan has exited before `app` says it is ready, so any process
     // still named `orphan` is a zombie nobody reaped.
     let zombies = outcome.running.iter().filter(|n| *n == "orphan").count();
@@ -368,83 +257,6 @@ fn measure(
         text,
         pid1: pid1.to_string(),
     })
-}
-
-// ANCHOR: run
-/// Starts `app` as `start` says, as PID 1 of `place`, and stops it.
-fn run(
-    place: &Place,
-    shell: &Shell,
-    start: Start,
-    app: &[String],
-    options: &Options,
-) -> Result<Outcome, String> {
-    let mut command: Vec<String> = Vec::new();
-    match start {
-        Start::ExecForm => command.extend(app.iter().cloned()),
-        Start::ShellForm => {
-            command.extend(shell.command.iter().map(|w| w.to_string()));
-            command.extend(["-c".to_string(), app.join(" ")]);
-        }
-        Start::Script(script) => {
-            command.extend(shell.command.iter().map(|w| w.to_string()));
-            command.extend(script_words(place, script)?);
-            command.extend(app.iter().cloned());
-        }
-    }
-    eprintln!("pid1-table: {}", command.join(" ").replace('\n', "; "));
-    let plan = Plan {
-        container: sibling("container"),
-        command: command.into_iter().map(OsString::from).collect(),
-        grace: options.grace,
-        ready: 1,
-    };
-    match place {
-        Place::Namespace { .. } => stop(&plan),
-        Place::Docker { image } => docker_stop(image, &plan),
-    }
-}
-
-/// The words that make a shell run `script` as a file. In a namespace the
-/// file is written on the host (the namespace shares its files); a
-/// container of the image first writes it to `/entrypoint.sh`, then `exec`s
-/// the shell on it, so that PID 1 ends up a shell running a script file.
-fn script_words(place: &Place, script: &str) -> Result<Vec<String>, String> {
-    match place {
-        Place::Namespace { scripts } => {
-            let file = scripts.join(format!("{}.sh", hash_hex(script.as_bytes())));
-            std::fs::write(&file, script)
-                .map_err(|e| format!("writing {}: {e}", file.display()))?;
-            Ok(vec![file.display().to_string()])
-        }
-        Place::Docker { .. } => Ok(vec![
-            "-c".into(),
-            "printf '%s' \"$1\" > /entrypoint.sh && shift && exec /bin/sh /entrypoint.sh \"$@\""
-                .into(),
-            "sh".into(),
-            script.into(),
-        ]),
-    }
-}
-// ANCHOR_END: run
-
-/// A temporary directory for the scripts, removed when dropped.
-struct Scripts {
-    dir: PathBuf,
-}
-
-impl Scripts {
-    fn new() -> Result<Scripts, String> {
-        let dir = std::env::temp_dir().join(format!("orphans-ch13-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-        Ok(Scripts { dir })
-    }
-}
-
-impl Drop for Scripts {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
