@@ -4,11 +4,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use nix::sys::signal::Signal;
+use orphans::process::signals::Disposition;
 use serde_json::Value;
 
 use crate::hostproc::{self, Member};
 use crate::inits::{self, last_part};
-use crate::signals::{self, SIGCHLD, SIGTERM};
+use crate::signals::{self, SIGTERM};
 use crate::verdict::{Facts, Process, Zombie};
 
 /// What the doctor takes from `ENGINE inspect`.
@@ -109,16 +111,11 @@ pub fn examine(engine: &str, inspected: &Inspected) -> Result<Facts, String> {
         Some(text) => signals::parse(text).map_err(|e| format!("{name}'s stop signal: {e}"))?,
         None => SIGTERM,
     };
-    let masks_of = |host_pid: i32| {
-        let mut masks = hostproc::status(host_pid)
-            .ok()
-            .and_then(|text| signals::masks(&text))
-            .ok_or_else(|| format!("cannot read the signal masks of host PID {host_pid}"))?;
-        masks.awaited = hostproc::awaited_signals(host_pid).ok_or_else(|| {
-            format!("may not read /proc/{host_pid}/syscall: run the doctor as root")
-        })?;
-        Ok::<_, String>(masks)
-    };
+    // What PID 1 (or, in a pod, the container's own first process) does
+    // with the stop signal, and what PID 1 does with SIGCHLD.
+    let gone = |host_pid: i32| format!("host PID {host_pid} of {name} is gone");
+    let stop_disposition = Disposition::of_number(first, stop_signal).ok_or_else(|| gone(first))?;
+    let sigchld = Disposition::of(pid1_host, Signal::SIGCHLD).ok_or_else(|| gone(pid1_host))?;
     Ok(Facts {
         engine: engine.to_string(),
         // Living children: a zombie child is listed with the zombies.
@@ -127,8 +124,8 @@ pub fn examine(engine: &str, inspected: &Inspected) -> Result<Facts, String> {
             .filter(|&child| foster::procfs::state(child).is_some_and(|s| s != 'Z'))
             .filter_map(|child| Some(process(child, hostproc::pid_inside(child)?)))
             .collect(),
-        stop_disposition: signals::disposition(masks_of(first)?, stop_signal),
-        sigchld: signals::disposition(masks_of(pid1_host)?, SIGCHLD),
+        stop_disposition,
+        sigchld,
         zombies: lasting_zombies(&namespace),
         stop_signal,
         // Podman always names one (15 by default): only another counts.

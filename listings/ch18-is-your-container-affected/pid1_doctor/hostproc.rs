@@ -72,54 +72,6 @@ pub fn executable(host_pid: i32) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
-/// rt_sigtimedwait(2)'s number in `/proc/PID/syscall` on this machine.
-#[cfg(target_arch = "x86_64")]
-const RT_SIGTIMEDWAIT: Option<u64> = Some(128);
-#[cfg(target_arch = "aarch64")]
-const RT_SIGTIMEDWAIT: Option<u64> = Some(137);
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-const RT_SIGTIMEDWAIT: Option<u64> = None;
-
-/// The signals the main thread of `host_pid` waits for in
-/// rt_sigtimedwait(2) now, as a mask (bit N-1 for signal N); 0 when it is
-/// not waiting so, `None` when that may not be read. `/proc/PID/syscall`
-/// names the call it sleeps in and its arguments, the first of which
-/// points to the set, which `/proc/PID/mem` shows (both need the right to
-/// ptrace the process, proc(5)). A thread between two waits is looked at
-/// again, a few times.
-pub fn awaited_signals(host_pid: i32) -> Option<u64> {
-    for _ in 0..5 {
-        let text = std::fs::read_to_string(format!("/proc/{host_pid}/syscall")).ok()?;
-        match parse_syscall(&text) {
-            Some((number, set)) if Some(number) == RT_SIGTIMEDWAIT => {
-                return read_set(host_pid, set);
-            }
-            Some(_) => return Some(0),
-            // "running": on a CPU, in no system call.
-            None => std::thread::sleep(std::time::Duration::from_millis(10)),
-        }
-    }
-    Some(0)
-}
-
-/// The system call number and first argument of a `/proc/PID/syscall`
-/// line (`128 0x7fffcdbbe230 …`); `None` for `running`.
-fn parse_syscall(text: &str) -> Option<(u64, u64)> {
-    let mut words = text.split_whitespace();
-    let number = words.next()?.parse().ok()?;
-    let first = words.next()?.trim_start_matches("0x");
-    Some((number, u64::from_str_radix(first, 16).ok()?))
-}
-
-/// The eight bytes of a signal set at `address` in the memory of `host_pid`.
-fn read_set(host_pid: i32, address: u64) -> Option<u64> {
-    use std::os::unix::fs::FileExt;
-    let memory = std::fs::File::open(format!("/proc/{host_pid}/mem")).ok()?;
-    let mut bytes = [0u8; 8];
-    memory.read_exact_at(&mut bytes, address).ok()?;
-    Some(u64::from_ne_bytes(bytes))
-}
-
 /// A process of a container's PID namespace, as the host sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
@@ -163,13 +115,6 @@ mod tests {
         let status = "Name:\tsleep\nNSpid:\t48213\t7\nNSpgid:\t1\n";
         assert_eq!(ns_pids(status), vec![48213, 7]);
         assert_eq!(ns_pids("Name:\tx\n"), Vec::<i32>::new());
-    }
-
-    #[test]
-    fn a_system_call_and_its_first_argument() {
-        let line = "128 0x7fffcdbbe230 0x7fffcdbbe160 0x4ab020 0x8 0x7 0x4c5f6d0 0x7fffcdbbe130 0x40a2bf\n";
-        assert_eq!(parse_syscall(line), Some((128, 0x7fffcdbbe230)));
-        assert_eq!(parse_syscall("running\n"), None);
     }
 
     #[test]

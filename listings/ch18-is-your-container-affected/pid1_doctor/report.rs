@@ -7,7 +7,7 @@ use crate::container::Inspected;
 use crate::inits::ShellRun;
 use crate::rules;
 use crate::signals;
-use crate::verdict::{Facts, Judgement, OrphanTest, Verdict};
+use crate::verdict::{self, Facts, Judgement, OrphanTest, Verdict};
 
 /// How many zombies a text report lists by PID.
 const LISTED: usize = 8;
@@ -127,7 +127,7 @@ fn stop_signal(facts: &Facts) -> String {
     format!(
         "{} ({origin}), {} at {target}",
         signals::name(facts.stop_signal),
-        facts.stop_disposition.word()
+        verdict::word(facts.stop_disposition)
     )
 }
 
@@ -199,7 +199,7 @@ pub fn json(inspected: &Inspected, facts: &Facts, judgement: &Judgement) -> Valu
         "stop_signal": signals::name(facts.stop_signal),
         "stop_signal_named": facts.stop_signal_named,
         "stop_timeout": facts.stop_timeout,
-        "stop_disposition": facts.stop_disposition.word(),
+        "stop_disposition": verdict::word(facts.stop_disposition),
         "zombies": facts.zombies.iter().map(|z| json!({
             "pid": z.pid, "comm": z.comm, "parent": z.parent, "parent_comm": z.parent_comm}))
             .collect::<Vec<_>>(),

@@ -36,57 +36,43 @@ pub fn signal_name(number: u32) -> String {
         .map_or_else(|| format!("signal {number}"), |s| s.as_str().to_string())
 }
 
-/// What a process does with one signal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Disposition {
-    /// A handler runs.
-    Caught,
-    /// Blocked: the kernel keeps it for the process, which takes it with
-    /// a signalfd(2), as foster does, or sigwait(3) later.
-    Blocked,
-    /// Waited for with sigwait(3) right now, as tini does: as good as
-    /// blocked.
-    Awaited,
-    /// SIG_IGN: the kernel throws it away.
-    Ignored,
-    /// SIG_DFL: the default action, which for PID 1 of a namespace means
-    /// the kernel throws it away too (chapter 9).
-    Default,
+/// What a process does with one signal: the library's reading of
+/// `/proc/PID/status` and of the set it waits for in sigtimedwait(2)
+/// ([chapter 17](../ch17-your-program-as-pid-1.md)).
+pub use orphans::process::signals::Disposition;
+
+/// Whether a process with this disposition gets to act on the signal when
+/// it is PID 1: a caught, blocked or awaited signal is kept
+/// (kernel/signal.c, sig_ignored).
+pub fn is_heard(disposition: Disposition) -> bool {
+    matches!(
+        disposition,
+        Disposition::Caught | Disposition::Blocked | Disposition::Awaited
+    )
 }
 
-impl Disposition {
-    /// Whether the process gets to act on the signal when it is PID 1:
-    /// a caught or blocked signal is kept (kernel/signal.c, sig_ignored).
-    pub fn is_heard(self) -> bool {
-        matches!(
-            self,
-            Disposition::Caught | Disposition::Blocked | Disposition::Awaited
-        )
-    }
-
-    /// What a process with this disposition does with `signal`, in words:
-    /// `waits for SIGTERM in sigtimedwait(2)`.
-    pub fn action(self, signal: &str) -> String {
-        match self {
-            Disposition::Caught => format!("catches {signal} with a handler"),
-            Disposition::Blocked => {
-                format!("blocks {signal}, to take it from a signalfd(2) or sigwait(3)")
-            }
-            Disposition::Awaited => format!("waits for {signal} in sigtimedwait(2)"),
-            Disposition::Ignored => format!("ignores {signal}"),
-            Disposition::Default => format!("leaves {signal} at its default action"),
+/// What a process with this disposition does with `signal`, in words:
+/// `waits for SIGTERM in sigtimedwait(2)`.
+pub fn action(disposition: Disposition, signal: &str) -> String {
+    match disposition {
+        Disposition::Caught => format!("catches {signal} with a handler"),
+        Disposition::Blocked => {
+            format!("blocks {signal}, to take it from a signalfd(2) or sigwait(3)")
         }
+        Disposition::Awaited => format!("waits for {signal} in sigtimedwait(2)"),
+        Disposition::Ignored => format!("ignores {signal}"),
+        Disposition::Default => format!("leaves {signal} at its default action"),
     }
+}
 
-    /// The disposition in a word or two, for a table or `--json`.
-    pub fn word(self) -> &'static str {
-        match self {
-            Disposition::Caught => "caught",
-            Disposition::Blocked => "blocked",
-            Disposition::Awaited => "waited for",
-            Disposition::Ignored => "ignored",
-            Disposition::Default => "default",
-        }
+/// The disposition in a word or two, for a table or `--json`.
+pub fn word(disposition: Disposition) -> &'static str {
+    match disposition {
+        Disposition::Caught => "caught",
+        Disposition::Blocked => "blocked",
+        Disposition::Awaited => "waited for",
+        Disposition::Ignored => "ignored",
+        Disposition::Default => "default",
     }
 }
 
@@ -360,7 +346,7 @@ fn stop_answer(facts: &Facts) -> Answer {
         (_, Some((init, mode))) => (false, format!(
             "{pid1} is {}, which handles {signal}: it {}", init.name(), mode.words
         )),
-        (how, None) => (false, format!("{pid1} {}: it hears it", how.action(&signal))),
+        (how, None) => (false, format!("{pid1} {}: it hears it", action(how, &signal))),
     };
     Answer { problem, because }
 }
@@ -419,7 +405,7 @@ fn notes(facts: &Facts) -> Vec<String> {
             zombie.parent_comm
         ));
     }
-    let heard = facts.stop_disposition.is_heard();
+    let heard = is_heard(facts.stop_disposition);
     if facts.first.is_none() && facts.init.is_none() && heard && !facts.children.is_empty() {
         let child = &facts.children[0];
         notes.push(format!(

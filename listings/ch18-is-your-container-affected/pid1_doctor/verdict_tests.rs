@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::inits::{mode, KnownInit, ShellRun};
-use crate::signals::{Disposition, SIGTERM};
+use crate::verdict::{Disposition, SIGTERM};
 
 fn process(pid: i32, comm: &str, line: &str) -> Process {
     Process {
@@ -183,7 +183,7 @@ fn in_a_pod_the_first_process_is_not_protected() {
 fn ignoring_sigchld_reaps_and_sigkill_stops_at_once() {
     let mut facts = container("server", "server");
     facts.sigchld = Disposition::Ignored;
-    facts.stop_signal = crate::signals::SIGKILL;
+    facts.stop_signal = crate::verdict::SIGKILL;
     facts.stop_signal_named = true;
     let judgement = judge(&facts);
     assert_eq!(judgement.verdict, Verdict::Fine);
