@@ -73,40 +73,11 @@ pub fn parse_inspect(json: &str) -> Result<Inspected, String> {
 /// says why the host's `/proc` cannot show them.
 pub fn examine(engine: &str, inspected: &Inspected) -> Result<Facts, String> {
     let name = &inspected.name;
-    if !inspected.running || inspected.pid <= 0 {
-        return Err(format!(
-            "container {name} is not running ({})",
-            inspected.status
-        ));
-    }
     let first = inspected.pid;
-    let status = hostproc::status(first).map_err(|e| {
-        format!(
-            "{engine} says the first process of {name} is host PID {first}, which this /proc does not show ({e}): the engine runs in another PID namespace (a VM, another machine, rootless Docker's own namespace) or the doctor does"
-        )
-    })?;
-    let namespace = hostproc::pid_namespace(first).map_err(|e| {
-        format!("may not read /proc/{first}/ns/pid ({e}): the processes of {name} belong to another user; run the doctor as root")
-    })?;
-    let levels = hostproc::ns_pids(&status);
-    if inspected.pid_mode == "host" || levels.len() < 2 {
-        return Err(format!(
-            "{name} has no PID namespace of its own here (PID mode `{}`, NSpid {levels:?}): its PID 1 is the host's init",
-            inspected.pid_mode
-        ));
-    }
-    let members = hostproc::members(&namespace);
-    let pid1_host = members
-        .iter()
-        .find(|m| m.pid == 1)
-        .map(|m| m.host_pid)
-        .ok_or_else(|| {
-            format!("no process of {name}'s PID namespace is its PID 1 (it is ending?)")
-        })?;
+    let (namespace, pid1_host, first_inside) = locate(engine, inspected)?;
     let pid1 = process(pid1_host, 1);
     let (init, shell) = who(&pid1);
-    let first_process =
-        (pid1_host != first).then(|| process(first, levels.last().copied().unwrap_or(0)));
+    let first_process = (pid1_host != first).then(|| process(first, first_inside));
     let stop_signal = match &inspected.stop_signal {
         Some(text) => signals::parse(text).map_err(|e| format!("{name}'s stop signal: {e}"))?,
         None => SIGTERM,
@@ -137,6 +108,44 @@ pub fn examine(engine: &str, inspected: &Inspected) -> Result<Facts, String> {
         shell,
         orphan_test: None,
     })
+}
+
+/// Where a running container's processes are in the host's `/proc`: its
+/// PID namespace, the host PID of that namespace's PID 1, and the PID the
+/// container's first process has inside (1, unless the container joined
+/// another's namespace). `Err` says why they cannot be found here.
+fn locate(engine: &str, inspected: &Inspected) -> Result<(PathBuf, i32, i32), String> {
+    let (name, first) = (&inspected.name, inspected.pid);
+    if !inspected.running || first <= 0 {
+        return Err(format!(
+            "container {name} is not running ({})",
+            inspected.status
+        ));
+    }
+    let status = hostproc::status(first).map_err(|e| {
+        format!(
+            "{engine} says the first process of {name} is host PID {first}, which this /proc does not show ({e}): the engine runs in another PID namespace (a VM, another machine, rootless Docker's own namespace) or the doctor does"
+        )
+    })?;
+    let namespace = hostproc::pid_namespace(first).map_err(|e| {
+        format!("may not read /proc/{first}/ns/pid ({e}): the processes of {name} belong to another user; run the doctor as root")
+    })?;
+    let levels = hostproc::ns_pids(&status);
+    if inspected.pid_mode == "host" || levels.len() < 2 {
+        return Err(format!(
+            "{name} has no PID namespace of its own here (PID mode `{}`, NSpid {levels:?}): its PID 1 is the host's init",
+            inspected.pid_mode
+        ));
+    }
+    let pid1_host = hostproc::members(&namespace)
+        .iter()
+        .find(|m| m.pid == 1)
+        .map(|m| m.host_pid)
+        .ok_or_else(|| {
+            format!("no process of {name}'s PID namespace is its PID 1 (it is ending?)")
+        })?;
+    let first_inside = levels.last().copied().unwrap_or(0);
+    Ok((namespace, pid1_host, first_inside))
 }
 
 /// A process by its host PID, with `pid` its PID in the container.
