@@ -37,10 +37,24 @@ impl Disposition {
         Disposition::in_status(&status, awaited, signal)
     }
 
+    /// How process `pid` treats signal `number` (1 to 64), real-time
+    /// signals included, which [`Signal`] has no variant for (an image
+    /// that runs systemd is stopped with `SIGRTMIN+3`, 37). `None` when
+    /// the process is gone or the number is no signal.
+    pub fn of_number(pid: i32, number: u32) -> Option<Disposition> {
+        let bit = 1u64.checked_shl(number.checked_sub(1)?)?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        Disposition::of_bit(&status, awaited_signals(pid).unwrap_or(0), bit)
+    }
+
     /// [`Disposition::of`] on the text of a status file, and the set of
     /// signals the process waits for in sigtimedwait(2) (0 if none).
     pub fn in_status(status: &str, awaited: u64, signal: Signal) -> Option<Disposition> {
-        let bit = 1u64 << (signal as i32 - 1);
+        Disposition::of_bit(status, awaited, 1u64 << (signal as i32 - 1))
+    }
+
+    /// [`Disposition::in_status`] for the signal whose mask bit is `bit`.
+    fn of_bit(status: &str, awaited: u64, bit: u64) -> Option<Disposition> {
         let has = |key: &str| mask(status, key).map(|mask| mask & bit != 0);
         Some(if has("SigCgt")? {
             Disposition::Caught
@@ -132,6 +146,11 @@ mod tests {
         let _ = sleeper.wait();
         assert_eq!(seen, Some(Disposition::Ignored));
         assert_eq!(Disposition::of(-1, Signal::SIGTERM), None);
+        // By number: a real-time signal, and numbers that are no signal.
+        let me = std::process::id() as i32;
+        assert_eq!(Disposition::of_number(me, 37), Some(Disposition::Default));
+        assert_eq!(Disposition::of_number(me, 0), None);
+        assert_eq!(Disposition::of_number(me, 65), None);
     }
 
     #[test]
