@@ -14,6 +14,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::Command;
 
 use foster::status::Status;
+// nix's own libc, whose sigset_t its SigSet holds (the chapter's block is
+// compiled next to other copies of the libc crate).
+use nix::libc;
 use nix::sys::signal::SigSet;
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use orphans::cli::{fail, usage_error};
