@@ -163,7 +163,7 @@ pub fn run_watched(image: &str, options: &[&str], command: &[&str]) -> Result<Wa
         ));
     }
     Ok(WatchedRun {
-        command_line: format!("docker {}", shell_words(&typed)),
+        command_line: shell_lines(&[&["docker"], &typed[..]].concat(), 64),
         host_pid_of_pid1: host_pid,
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
     })
@@ -196,18 +196,41 @@ fn started(container: &Container, client: &mut Child) -> Result<i32, String> {
 
 /// `args` as a line a POSIX shell would split back into the same words.
 pub fn shell_words(args: &[&str]) -> String {
-    let quote = |word: &&str| {
-        let plain = !word.is_empty()
-            && word
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b));
-        if plain {
-            word.to_string()
-        } else {
-            format!("'{}'", word.replace('\'', r"'\''"))
+    args.iter()
+        .map(|word| quoted(word))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// [`shell_words`] over several lines of about `width` characters, each
+/// but the last ending in ` \` as a reader would type them (a page's code
+/// block does not wrap).
+pub fn shell_lines(args: &[&str], width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for word in args.iter().map(|word| quoted(word)) {
+        match lines.last_mut() {
+            Some(line) if line.len() + 1 + word.len() <= width => {
+                line.push(' ');
+                line.push_str(&word);
+            }
+            _ => lines.push(word),
         }
-    };
-    args.iter().map(quote).collect::<Vec<_>>().join(" ")
+    }
+    lines.join(" \\\n  ")
+}
+
+/// `word` as a POSIX shell reads it back: as it is when it is plain, else
+/// in single quotes.
+fn quoted(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 #[cfg(test)]
@@ -221,5 +244,9 @@ mod tests {
             r#"sh -c 'read go && exec "$@"' 'it'\''s'"#
         );
         assert_eq!(shell_words(&["-v", "/a:/b:ro", ""]), "-v /a:/b:ro ''");
+        assert_eq!(
+            shell_lines(&["docker", "run", "-i", "--rm", "image", "sh -c"], 16),
+            "docker run -i \\\n  --rm image \\\n  'sh -c'"
+        );
     }
 }
