@@ -10,7 +10,7 @@ use common::run;
 
 /// The book's programs; not foster, which has tests of its own, nor (yet)
 /// initbench, whose command line chapter 12's rework is changing.
-const PROGRAMS: [(&str, &str); 20] = [
+const PROGRAMS: [(&str, &str); 22] = [
     ("probe", env!("CARGO_BIN_EXE_probe")),
     ("container", env!("CARGO_BIN_EXE_container")),
     ("docker-probe", env!("CARGO_BIN_EXE_docker-probe")),
@@ -30,6 +30,8 @@ const PROGRAMS: [(&str, &str); 20] = [
     ("pod-table", env!("CARGO_BIN_EXE_pod-table")),
     ("cgroup-table", env!("CARGO_BIN_EXE_cgroup-table")),
     ("runtime-table", env!("CARGO_BIN_EXE_runtime-table")),
+    ("pid1-doctor", env!("CARGO_BIN_EXE_pid1-doctor")),
+    ("doctor-table", env!("CARGO_BIN_EXE_doctor-table")),
     ("experiment", env!("CARGO_BIN_EXE_experiment")),
 ];
 

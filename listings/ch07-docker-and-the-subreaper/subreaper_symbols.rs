@@ -78,8 +78,9 @@ fn installed(name: &str) -> Option<PathBuf> {
     find_in(name, &std::env::join_paths(dirs).unwrap_or_default())
 }
 
-/// The setter names found in the binary at `path`, listed for the table.
-/// grep(1) does the scan: it is fast on binaries of tens of megabytes.
+/// The setter names found in the binary at `path`, listed for the table
+/// as `package.Function` (see [`short_name`]). grep(1) does the scan: it is
+/// fast on binaries of tens of megabytes.
 fn setters(path: &Path) -> Result<String, String> {
     let output = Command::new("grep")
         .args(["-aoE", SETTERS])
@@ -91,7 +92,7 @@ fn setters(path: &Path) -> Result<String, String> {
         return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
     }
     let text = String::from_utf8_lossy(&output.stdout);
-    let names: BTreeSet<&str> = text.lines().collect();
+    let names: BTreeSet<&str> = text.lines().map(short_name).collect();
     if names.is_empty() {
         return Ok("none".into());
     }
@@ -100,4 +101,24 @@ fn setters(path: &Path) -> Result<String, String> {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", "))
+}
+
+/// `name` without its package path: the last path element, the package's
+/// own name, and the function (`github.com/opencontainers/runc/libcontainer/
+/// system.SetSubreaper` becomes `system.SetSubreaper`). The full paths cannot
+/// wrap, and would make the table wider than a page.
+fn short_name(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_name_keeps_the_package_and_the_function() {
+        let shim = "github.com/containerd/containerd/v2/pkg/shim.subreaper";
+        assert_eq!(short_name(shim), "shim.subreaper");
+        assert_eq!(short_name("reaper.SetSubreaper"), "reaper.SetSubreaper");
+    }
 }

@@ -10,7 +10,8 @@ if sys.argv[1:] == ["--ignore-sigchld"]:
 # The background `sleep` is left an orphan when the helper exits.
 status = subprocess.run(["sh", "-c", "sleep 0.1 & exit 3"]).returncode
 time.sleep(0.5)
+pid = os.getpid()
 with open(os.environ.get("ORPHANS_JOURNAL", "/dev/null"), "a") as journal:
-    journal.write(f"child {status} {os.getpid()}\nready python {os.getpid()}\n")
+    journal.write(f"child {status} {pid}\nready python {pid}\n")
 time.sleep(30)
 # ANCHOR_END: app

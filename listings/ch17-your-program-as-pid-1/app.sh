@@ -6,6 +6,7 @@ if [ "$1" = --ignore-sigchld ]; then trap '' CHLD; fi
 sh -c 'sleep 0.1 & exit 3'
 status=$?
 sleep 0.5
-printf 'child %s %s\nready sh %s\n' "$status" $$ $$ >> "${ORPHANS_JOURNAL:-/dev/null}"
+printf 'child %s %s\nready sh %s\n' "$status" $$ $$ \
+  >> "${ORPHANS_JOURNAL:-/dev/null}"
 sleep 30
 # ANCHOR_END: app

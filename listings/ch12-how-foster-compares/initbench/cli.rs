@@ -11,7 +11,7 @@ use orphans::process::spawn::sibling;
 pub const USAGE: &str = "\
 usage: initbench [--quick] [--rounds N] [--json FILE] [--foster PATH]
        [--init NAME=PATH]... [--only NAME[,NAME...]] [--measures LIST]
-       [--same-cgroup]
+       [--same-cgroup] [--placement | --scale]
 
 Runs each init as PID 1 of a fresh PID namespace, round after round, and
 prints a markdown table: the median of the rounds for every init, the
@@ -28,18 +28,36 @@ ratio to the best peer and to the floor.
                     and foster-again (foster measured twice, to show the
                     noise) come with foster
   --measures LIST   only these measures (comma-separated): startup, idle,
-                    reaping, forwarding, stopping, size
+                    reaping, forwarding, stopping, size, counts (instructions
+                    per event, with valgrind), syscalls (system calls per
+                    event); all of them by default
   --same-cgroup     stay in the CPU cgroup initbench was started in (by
                     default, when that is the root one and autogroup is
                     on, the run gets a CPU cgroup of its own, as a
                     container does: see sched(7), autogroup)
+  --placement       instead: forwarding on one CPU in the root CPU cgroup
+                    and in one of the run's own, side by side (where
+                    autogroup applies: on, and started in the root one)
+  --scale           instead: foster and tini -g stopping 10,000 processes
+                    left behind (and cgroup.kill, with cgroup v2), and
+                    100,000 orphans in waves of 1,000 (about a minute)
   -h, --help        show this help
 
 Peers come from Debian: apt-get install tini dumb-init catatonit.
 Progress goes to stderr.";
 
+/// What a run does: the benchmark, or one of the comparisons that
+/// replace it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    Bench,
+    Placement,
+    Scale,
+}
+
 /// What the command line asked for.
 pub struct Options {
+    pub mode: Mode,
     pub plan: Plan,
     pub json: Option<String>,
     /// Every init asked for, installed or not, the floor last.
@@ -60,6 +78,8 @@ struct Asked {
     only: Option<Vec<String>>,
     measures: Option<Vec<String>>,
     same_cgroup: bool,
+    placement: bool,
+    scale: bool,
 }
 
 /// Reads the command line; a usage error exits 2, `--help` exits 0.
@@ -86,6 +106,8 @@ fn read_flags() -> Result<Asked, String> {
             Short('h') | Long("help") => help(USAGE),
             Long("quick") => asked.quick = true,
             Long("same-cgroup") => asked.same_cgroup = true,
+            Long("placement") => asked.placement = true,
+            Long("scale") => asked.scale = true,
             Long("rounds") => asked.rounds = Some(bounds::count(parser.value(), 1, 50)?),
             Long("json") => asked.json = Some(text(&mut parser)?),
             Long("foster") => asked.foster = Some(PathBuf::from(text(&mut parser)?)),
@@ -105,6 +127,15 @@ fn read_flags() -> Result<Asked, String> {
 }
 
 fn options_from(asked: Asked) -> Result<Options, String> {
+    let mode = match (asked.placement, asked.scale) {
+        (false, false) => Mode::Bench,
+        (true, false) => Mode::Placement,
+        (false, true) => Mode::Scale,
+        (true, true) => return Err("--placement and --scale are two runs, not one".into()),
+    };
+    if mode != Mode::Bench && (asked.measures.is_some() || asked.same_cgroup) {
+        return Err("--placement and --scale take no --measures and no --same-cgroup".into());
+    }
     let mut plan = if asked.quick { QUICK } else { FULL };
     if let Some(rounds) = asked.rounds {
         plan.rounds = rounds as usize;
@@ -142,6 +173,7 @@ fn options_from(asked: Asked) -> Result<Options, String> {
             .collect::<Result<_, _>>()?,
     };
     Ok(Options {
+        mode,
         plan,
         json: asked.json,
         inits,

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use orphans::capability::Missing;
+use orphans::capability::{on_path, Missing};
 use orphans::initbench::bench::{progress, Bench};
 use orphans::initbench::plan::{Init, Measure, Role};
 use orphans::initbench::stats::Figures;
@@ -50,7 +50,9 @@ pub fn counts(bench: &Bench, figures: &mut Figures) {
     for init in bench.turns(Measure::Counts, 0) {
         // The floor is initbench itself: its start says nothing of inits.
         if init.role != Role::Floor {
-            if let Some(start) = instructions(bench, init, &["true"]) {
+            let true_path = on_path("true").unwrap_or_else(|| "/bin/true".into());
+            let true_path = true_path.to_string_lossy();
+            if let Some(start) = instructions(bench, init, &[&true_path]) {
                 figures.record(&init.name, START, start as f64);
             }
         }
@@ -75,17 +77,25 @@ pub fn counts(bench: &Bench, figures: &mut Figures) {
 /// callgrind, with `command` as its child: the total of callgrind's file for
 /// PID 1 (`--callgrind-out-file` with `%p`; the command is not traced, as
 /// callgrind follows no execve(2) by default). `None` if anything failed.
+///
+/// Every init gets the same environment, `PATH` alone: an init reads
+/// variables as it starts, and the cost of each lookup grows with the
+/// environment, which differs from one machine (and one reader) to the
+/// next.
 fn instructions(bench: &Bench, init: &Init, command: &[&str]) -> Option<u64> {
     let path = init.path.as_ref()?;
+    let valgrind = on_path("valgrind")?;
     let dir = scratch_dir()?;
     let out = format!("--callgrind-out-file={}/callgrind.%p", dir.display());
-    let mut cmd: Vec<&str> = vec!["valgrind", "--tool=callgrind", "-q", &out];
+    let mut cmd: Vec<&str> = vec![valgrind.to_str()?, "--tool=callgrind", "-q", &out];
     cmd.push(path.to_str()?);
     cmd.extend(init.args.iter().map(String::as_str));
     cmd.push("--");
     cmd.extend_from_slice(command);
     let status = bench
         .command(None, &cmd)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();

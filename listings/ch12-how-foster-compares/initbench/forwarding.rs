@@ -11,6 +11,7 @@ use orphans::initbench::bench::{
     first_child, monotonic_ns, pinned_to_one_cpu, progress, read_line, shuffled, stop_namespace,
     Bench,
 };
+use orphans::initbench::cgroup::{autogroup_enabled, own_cpu_cgroup, root_cpu_cgroup, Placement};
 use orphans::initbench::plan::{Init, Measure};
 use orphans::initbench::stats::{median, percentile, Figures, NO_INIT};
 
@@ -130,4 +131,51 @@ fn signal_latency_us(target: i32, lines: &mut BufReader<ChildStdout>) -> Option<
     kill(Pid::from_raw(target), Signal::SIGUSR1).ok()?;
     let received: u64 = read_line(lines)?.parse().ok()?;
     Some(received.saturating_sub(sent) as f64 / 1e3)
+}
+
+/// The keys of the placement comparison: forwarding on one CPU, in the
+/// root CPU cgroup (where autogroup applies) and in one of the run's own.
+pub const IN_ROOT: [&str; 4] = [
+    "root_forward_1cpu_median_us",
+    "root_forward_1cpu_p99_us",
+    "root_direct_kill_1cpu_median_us",
+    "root_direct_kill_1cpu_p99_us",
+];
+pub const IN_OWN: [&str; 4] = [
+    "own_forward_1cpu_median_us",
+    "own_forward_1cpu_p99_us",
+    "own_direct_kill_1cpu_median_us",
+    "own_direct_kill_1cpu_p99_us",
+];
+
+/// Forwarding on one CPU twice: in the root CPU cgroup, where autogroup
+/// gives a process that calls setsid(2) a scheduling group of its own;
+/// then in a CPU cgroup made for the run, as a container runtime makes one
+/// (`orphans::initbench::cgroup`), or the one it was started in if that is
+/// not the root one. Nothing is recorded where autogroup is off or the
+/// root CPU cgroup out of reach.
+pub fn placement(bench: &Bench, figures: &mut Figures, round: usize) {
+    if !autogroup_enabled() {
+        return progress("placement: autogroup is off here");
+    }
+    let Some(root) = root_cpu_cgroup() else {
+        return progress("placement: the root CPU cgroup is out of reach");
+    };
+    progress("placement: forwarding on one CPU, in the root CPU cgroup");
+    let in_root = pinned_to_one_cpu(|| forwarding_pass(bench, figures, round, IN_ROOT));
+    drop(root);
+    // Moved when back in the root task group; else it has a group of its
+    // own already. A reason means autogroup applies and no group was made.
+    let own = own_cpu_cgroup();
+    if let Placement::Stayed(why) = &own {
+        if !why.is_empty() {
+            return progress(&format!("placement: no CPU cgroup of its own: {why}"));
+        }
+    }
+    progress("placement: forwarding on one CPU, in a CPU cgroup of its own");
+    let in_own = pinned_to_one_cpu(|| forwarding_pass(bench, figures, round, IN_OWN));
+    drop(own);
+    if let Err(e) = in_root.and(in_own) {
+        progress(&format!("placement skipped: {e}"));
+    }
 }

@@ -30,9 +30,11 @@ mod output;
 mod paced;
 mod reaping;
 mod relay;
+mod scale;
 mod size;
 mod startup;
 mod stopping;
+mod syscalls;
 mod workload;
 
 use orphans::cli::fail;
@@ -42,7 +44,7 @@ use orphans::initbench::plan::Measure;
 use orphans::initbench::stats::Figures;
 use orphans::process::spawn::sibling;
 
-use crate::cli::Options;
+use crate::cli::{Mode, Options};
 use crate::output::Results;
 
 fn main() {
@@ -52,6 +54,8 @@ fn main() {
         Some("recorder") => workload::recorder(),
         Some("relay") => relay::relay(args.collect()),
         Some("paced") => paced::paced(args.collect()),
+        Some("leftovers") => scale::leftovers(args.collect()),
+        Some("waves") => scale::waves(args.collect()),
         _ => run_benchmark(cli::parse_arguments()),
     }
 }
@@ -72,7 +76,8 @@ fn run_benchmark(options: Options) {
         progress(&format!("{}: missing, not measured", init.name));
     }
     // Held until the table is printed: dropping it moves initbench back.
-    let placement = if options.same_cgroup {
+    // The placement comparison moves between cgroups itself.
+    let placement = if options.same_cgroup || options.mode == Mode::Placement {
         Placement::Stayed(String::new())
     } else {
         own_cpu_cgroup()
@@ -90,19 +95,26 @@ fn run_benchmark(options: Options) {
             .collect(),
         plan: options.plan,
     };
-    let rounds = (0..options.plan.rounds)
-        .map(|round| {
-            progress(&format!("round {} of {}", round + 1, options.plan.rounds));
-            run_round(&bench, &options.measures, round)
-        })
-        .collect();
-    let results = Results {
+    let mut results = Results {
         inits: &options.inits,
-        rounds,
+        rounds: Vec::new(),
+        counts: Figures::default(),
+        syscalls: None,
+        scale: Figures::default(),
+        mode: options.mode,
         plan: options.plan,
         measures: &options.measures,
         placement: placement.note(),
     };
+    match options.mode {
+        Mode::Bench => measure(&bench, &options.measures, &mut results),
+        Mode::Scale => results.scale = scale::scale(&bench),
+        Mode::Placement => {
+            results.rounds = rounds(options.plan.rounds, |figures, round| {
+                forwarding::placement(&bench, figures, round)
+            })
+        }
+    }
     print!("{}", results.markdown());
     if let Some(file) = &options.json {
         results.write_json(file);
@@ -110,21 +122,50 @@ fn run_benchmark(options: Options) {
     drop(placement);
 }
 
-/// Every measure asked for, once; `round` seeds the order of the turns.
-fn run_round(bench: &Bench, measures: &[Measure], round: usize) -> Figures {
-    let mut figures = Figures::default();
+/// The benchmark's measures: the counts once (they come out the same in
+/// every run), then the timed ones round after round.
+fn measure(bench: &Bench, measures: &[Measure], results: &mut Results) {
+    if measures.contains(&Measure::Counts) {
+        match counts::valgrind() {
+            Ok(()) => counts::counts(bench, &mut results.counts),
+            Err(missing) => progress(&format!("counts: {missing}")),
+        }
+    }
+    if measures.contains(&Measure::Syscalls) {
+        results.syscalls = Some(syscalls::syscalls(bench));
+    }
+    if measures.iter().any(|m| m.is_timed()) {
+        results.rounds = rounds(bench.plan.rounds, |figures, round| {
+            run_round(bench, measures, figures, round)
+        });
+    }
+}
+
+/// `count` rounds of `one`, with progress.
+fn rounds(count: usize, one: impl Fn(&mut Figures, usize)) -> Vec<Figures> {
+    (0..count)
+        .map(|round| {
+            progress(&format!("round {} of {count}", round + 1));
+            let mut figures = Figures::default();
+            one(&mut figures, round);
+            figures
+        })
+        .collect()
+}
+
+/// Every timed measure asked for, once; `round` seeds the order of the
+/// turns.
+fn run_round(bench: &Bench, measures: &[Measure], figures: &mut Figures, round: usize) {
     for measure in measures {
         match measure {
-            Measure::Startup => startup::startup(bench, &mut figures, round),
-            Measure::Idle => idle::idle(bench, &mut figures, round),
-            Measure::Reaping => reaping::reaping(bench, &mut figures, round),
-            Measure::Forwarding => forwarding::forwarding(bench, &mut figures, round),
-            Measure::Stopping => stopping::stopping(bench, &mut figures, round),
-            Measure::Size => size::size(bench, &mut figures, round),
-            // The same in every round: counted once.
-            Measure::Counts if round == 0 => counts::counts(bench, &mut figures),
+            Measure::Startup => startup::startup(bench, figures, round),
+            Measure::Idle => idle::idle(bench, figures, round),
+            Measure::Reaping => reaping::reaping(bench, figures, round),
+            Measure::Forwarding => forwarding::forwarding(bench, figures, round),
+            Measure::Stopping => stopping::stopping(bench, figures, round),
+            Measure::Size => size::size(bench, figures, round),
+            // Measured once, before the rounds (see `measure`).
             Measure::Counts | Measure::Syscalls => {}
         }
     }
-    figures
 }

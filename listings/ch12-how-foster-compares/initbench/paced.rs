@@ -3,15 +3,16 @@
 //! every event costs the init exactly one wake-up and the same work in
 //! every run, however busy the machine is.
 //!
-//! `initbench paced orphans|signals N [--traced]`, run as the init's child:
+//! `initbench paced orphans|signals N [--after-stdin]`, run as the init's
+//! child:
 //! - `orphans`: N orphans, each made by a double fork; the next one only
 //!   when the init has reaped it and gone back to sleep;
 //! - `signals`: N times, a real-time signal to PID 1, which the init must
 //!   forward back to this workload before the next one goes.
 //!
-//! With `--traced` it first waits until PID 1 has a tracer (`TracerPid`
-//! in `/proc/1/status`, proc(5)), so that a tracer that attaches after the
-//! start misses none of the events.
+//! With `--after-stdin` it first reads its stdin to the end: a tracer that
+//! attaches to the init after the start closes that pipe once it is ready,
+//! so that it misses none of the events.
 
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
@@ -24,7 +25,7 @@ use orphans::cli::{fail, usage_error};
 use orphans::process::exit_now;
 use orphans::process::procfs;
 
-const USAGE: &str = "usage: initbench paced orphans|signals N [--traced]";
+const USAGE: &str = "usage: initbench paced orphans|signals N [--after-stdin]";
 
 /// The signal of the `signals` workload: a real-time one (kernel number
 /// 40; glibc calls it SIGRTMIN+6, musl SIGRTMIN+5), which every init
@@ -34,7 +35,7 @@ pub const PING: i32 = 40;
 /// How long the workload waits for the init at most, per event.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// `initbench paced orphans|signals N [--traced]`.
+/// `initbench paced orphans|signals N [--after-stdin]`.
 pub fn paced(args: Vec<String>) {
     let (Some(kind), Some(count)) = (
         args.first(),
@@ -42,9 +43,9 @@ pub fn paced(args: Vec<String>) {
     ) else {
         usage_error("initbench paced", &"expected orphans|signals and N", USAGE)
     };
-    let traced = match args.get(2).map(String::as_str) {
+    let after_stdin = match args.get(2).map(String::as_str) {
         None => false,
-        Some("--traced") => true,
+        Some("--after-stdin") => true,
         Some(other) => usage_error("initbench paced", &format!("unknown '{other}'"), USAGE),
     };
     let work: fn(usize) -> Result<(), String> = match kind.as_str() {
@@ -52,9 +53,8 @@ pub fn paced(args: Vec<String>) {
         "signals" => signals_one_by_one,
         other => usage_error("initbench paced", &format!("unknown '{other}'"), USAGE),
     };
-    if traced {
-        wait_for(|| procfs::status_field(1, "TracerPid").is_some_and(|pid| pid != 0))
-            .unwrap_or_else(|()| fail("initbench paced", 1, &"PID 1 was never traced"));
+    if after_stdin {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
     }
     work(count).unwrap_or_else(|e| fail("initbench paced", 1, &e));
 }
@@ -114,7 +114,7 @@ fn signals_one_by_one(count: usize) -> Result<(), String> {
     let ping = ping_set();
     block(&ping)?;
     let timeout = libc::timespec {
-        tv_sec: PATIENCE.as_secs() as libc::time_t,
+        tv_sec: PATIENCE.as_secs().try_into().unwrap_or(10),
         tv_nsec: 0,
     };
     for sent in 0..count {
@@ -153,10 +153,11 @@ fn block(set: &libc::sigset_t) -> Result<(), String> {
         .map_err(|e| format!("sigprocmask: {e}"))
 }
 
-/// Whether PID 1 is asleep in a system call rather than running or ready
-/// to run (state `R` in `/proc/1/stat`).
+/// Whether PID 1 is asleep in a system call (state `S` in `/proc/1/stat`),
+/// not running or ready to run (`R`), nor stopped by a tracer between two
+/// steps of its loop (`t`, while `syscalls.rs` counts its calls).
 fn init_is_waiting() -> bool {
-    procfs::state(1).is_some_and(|state| state != 'R')
+    procfs::state(1) == Some('S')
 }
 
 /// Waits until `done` holds, looking every 20 µs, for [`PATIENCE`] at most.

@@ -274,13 +274,10 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
             other => return cli::other(other),
         }
     }
-    match options.table {
-        // `docker stop -t` takes whole seconds (orphans::namespace::stop rounds).
-        Table::Docker if options.grace < Duration::from_secs(1) => {
-            Err("`docker stop` takes whole seconds: use --grace 1 or more".into())
-        }
-        _ => Ok(Request::Run(options)),
+    if options.table == Table::Docker {
+        bounds::docker_grace(options.grace)?;
     }
+    Ok(Request::Run(options))
 }
 
 #[cfg(test)]

@@ -21,8 +21,10 @@ use orphans::cli::{self, Request};
 use orphans::missing::{failed_line, NotShown};
 use orphans::namespace::stop::{docker_stop_looking, stop_looking, Outcome, Plan};
 use orphans::process::spawn::sibling;
+use orphans::table;
 
-use look::{look_at, Disposition, Seen};
+use look::{look_at, Seen};
+use orphans::process::signals::Disposition;
 use rows::{Folder, Row, APP_SH, RUNTIMES, WRAPPERS};
 
 const USAGE: &str = "\
@@ -163,7 +165,7 @@ fn table_of<'r, T>(
 /// The runtimes and the wrappers, each as PID 1.
 fn alone_table(options: &Options) -> Result<(), NotShown> {
     let grace = options.grace;
-    let header = orphans_table_header(&pid1_headings("command"));
+    let header = table::header(&pid1_headings("command"));
     let rows = options.selected(RUNTIMES.iter().chain(&WRAPPERS));
     let ran = table_of(&header, rows, |row| {
         let (outcome, seen) = measure(row, &[], &[], grace)?;
@@ -182,11 +184,11 @@ fn alone_table(options: &Options) -> Result<(), NotShown> {
 /// The same rows, each under `foster --`.
 fn foster_table(options: &Options) -> Result<(), NotShown> {
     let grace = options.grace;
-    let header = orphans_table_header(&["command", "stop", "exit status", "zombies left"]);
+    let header = table::header(&["command", "stop", "exit status", "zombies left"]);
     let rows = options.selected(RUNTIMES.iter().chain(&WRAPPERS));
     table_of(&header, rows, |row| {
         let (outcome, seen) = measure(row, &["foster", "--"], &[], grace)?;
-        let line = table_row(&[
+        let line = table::row(&[
             format!("`foster -- {}`", row.label),
             outcome.took_cell(grace),
             outcome.status.to_string(),
@@ -199,7 +201,7 @@ fn foster_table(options: &Options) -> Result<(), NotShown> {
 
 /// The runtimes whose app can ask for SIG_IGN, asking for it.
 fn sigchld_table(options: &Options) -> Result<(), NotShown> {
-    let header = orphans_table_header(&[
+    let header = table::header(&[
         "command",
         "SIGCHLD at PID 1",
         "zombies left",
@@ -214,7 +216,7 @@ fn sigchld_table(options: &Options) -> Result<(), NotShown> {
     let grace = Duration::from_millis(100);
     table_of(&header, rows, |row| {
         let (_, seen) = measure(row, &[], &["--ignore-sigchld"], grace)?;
-        let line = table_row(&[
+        let line = table::row(&[
             format!("`{} --ignore-sigchld`", row.label),
             disposition(seen.sigchld),
             seen.zombies.to_string(),
@@ -237,7 +239,7 @@ fn docker_table(grace: Duration) -> Result<(), NotShown> {
         ("--init IMAGE sh app.sh", &["--init"], &[]),
         ("IMAGE foster -- sh app.sh", &[], &["foster", "--"]),
     ];
-    println!("{}", orphans_table_header(&pid1_headings("`docker run`")));
+    println!("{}", table::header(&pid1_headings("`docker run`")));
     for (label, options, before) in cases {
         eprintln!("runtime-table: docker run {label}");
         let words = before
@@ -249,25 +251,13 @@ fn docker_table(grace: Duration) -> Result<(), NotShown> {
     Ok(())
 }
 
-/// The header of a markdown table.
-fn orphans_table_header(headings: &[&str]) -> String {
-    let rules = vec!["---"; headings.len()];
-    format!("{}\n|{}|", table_row(headings), rules.join("|"))
-}
-
-/// One line of a markdown table.
-fn table_row<T: AsRef<str>>(cells: &[T]) -> String {
-    let cells: Vec<&str> = cells.iter().map(AsRef::as_ref).collect();
-    format!("| {} |", cells.join(" | "))
-}
-
 /// Kubernetes' exec probes: `count` of them in each case.
 fn probes_table(count: u32) -> Result<(), NotShown> {
     let found = probes::measure(count, rows::PROBE_SH)?;
     let zombies = format!("zombies after {count} probes");
     println!(
         "{}",
-        orphans_table_header(&["container's PID 1", "each probe runs", &zombies])
+        table::header(&["container's PID 1", "each probe runs", &zombies])
     );
     for case in found {
         let cells = [
@@ -275,7 +265,7 @@ fn probes_table(count: u32) -> Result<(), NotShown> {
             format!("`{}`", case.probe),
             case.zombies.to_string(),
         ];
-        println!("{}", table_row(&cells));
+        println!("{}", table::row(&cells));
     }
     Ok(())
 }
@@ -295,7 +285,7 @@ fn pid1_headings(first: &str) -> [&str; 6] {
 
 /// The row of a command run as PID 1, under [`pid1_headings`].
 fn as_pid1_row(command: &str, outcome: &Outcome, seen: &Seen, grace: Duration) -> String {
-    table_row(&[
+    table::row(&[
         format!("`{command}`"),
         format!("`{}`", seen.pid1),
         disposition(seen.sigterm),
@@ -382,10 +372,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
         Table::Docker | Table::Probes(_) if !options.only.is_empty() => {
             Err("--only selects rows of the runtimes' tables, not of --docker or --probes".into())
         }
-        // `docker stop -t` takes whole seconds.
-        Table::Docker if options.grace < Duration::from_secs(1) => {
-            Err("`docker stop` takes whole seconds: use --grace 1 or more".into())
-        }
+        Table::Docker => bounds::docker_grace(options.grace).map(|_| Request::Run(options)),
         _ => Ok(Request::Run(options)),
     }
 }

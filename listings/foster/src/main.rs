@@ -14,6 +14,7 @@ use foster::reap::Reaper;
 use foster::shutdown::shut_down;
 use foster::signals::{name, send, Signals};
 use foster::spawn::{spawn, terminal};
+use foster::status::Status;
 use foster::stop_delay::StopDelay;
 use foster::user::Identity;
 use nix::errno::Errno;
@@ -40,37 +41,45 @@ fn main() {
 
     // The loop. From here on an error only warns: foster must outlive the
     // command and keep reaping, whatever happens.
-    let status = loop {
-        let arrival = stop_delay.next(&signals, log);
-        if arrival.number == Signal::SIGCHLD as i32 {
-            if let Some(status) = reaper.reap_all().command_status {
-                break status;
-            }
-        } else if !stop_delay.holds(arrival, log) {
-            forward(arrival.number, command, &options, log);
-        }
-    };
+    let status = supervise(&signals, &mut reaper, &mut stop_delay, &options, log);
     shut_down(&signals, &mut reaper, options.grace.duration(), log);
     // Always Some: the reaper keeps only the status of a command that ended.
     exit(exit_status(status.shell_status().unwrap_or(1), &options));
 }
+
+/// The loop, until the command has ended: its status. A function of its
+/// own, small, so that what each turn needs stays in registers rather than
+/// in `main`'s crowded frame.
+#[inline(never)]
+fn supervise(
+    signals: &Signals,
+    reaper: &mut Reaper,
+    stop_delay: &mut StopDelay,
+    options: &Options,
+    log: Log,
+) -> Status {
+    let target = forward_target(reaper.command, options);
+    loop {
+        let arrival = stop_delay.next(signals, log);
+        if arrival.number == Signal::SIGCHLD as i32 {
+            if let Some(status) = reaper.reap_all().command_status {
+                return status;
+            }
+        } else if !stop_delay.holds(arrival, log) {
+            forward(arrival.number, target, options, log);
+        }
+    }
+}
 // ANCHOR_END: main
 
 // ANCHOR: forward
-/// Passes a signal on to the command (`-g`: to its process group), after
-/// the `-r` rewrites; a rewrite to 0 drops it.
-fn forward(number: i32, command: Pid, options: &Options, log: Log) {
+/// Passes a signal on to `target`, the command or its process group
+/// ([`forward_target`]), after the `-r` rewrites; a rewrite to 0 drops it.
+fn forward(number: i32, target: i32, options: &Options, log: Log) {
     let number = match options.rewrites.iter().find(|(from, _)| *from == number) {
         Some(&(_, 0)) => return log.trace(format_args!("dropped {}", name(number))),
         Some(&(_, to)) => to,
         None => number,
-    };
-    // kill(2): a negative PID names a process group. A PID is positive,
-    // so the negation cannot overflow; checked all the same.
-    let target = if options.process_group {
-        command.as_raw().checked_neg().unwrap_or(0)
-    } else {
-        command.as_raw()
     };
     match send(target, number) {
         // Only at `-vv` is the name formatted: the String it takes would
@@ -83,6 +92,17 @@ fn forward(number: i32, command: Pid, options: &Options, log: Log) {
         // The command has just died; its SIGCHLD is on its way.
         Err(Errno::ESRCH) => {}
         Err(e) => log.warn(format_args!("warning: forwarding {}: {e}", name(number))),
+    }
+}
+
+/// Whom signals go to: the command, or with `-g` its process group
+/// (kill(2): a negative PID names a process group). A PID is positive, so
+/// the negation cannot overflow; checked all the same.
+fn forward_target(command: Pid, options: &Options) -> i32 {
+    if options.process_group {
+        command.as_raw().checked_neg().unwrap_or(0)
+    } else {
+        command.as_raw()
     }
 }
 // ANCHOR_END: forward

@@ -29,6 +29,16 @@ pub fn count(value: Result<OsString, lexopt::Error>, min: u32, max: u32) -> Resu
     }
 }
 
+/// `grace` if `docker stop -t` can take it: it takes whole seconds
+/// (orphans::namespace::stop rounds), so at least one.
+pub fn docker_grace(grace: Duration) -> Result<Duration, String> {
+    if grace < Duration::from_secs(1) {
+        Err("`docker stop` takes whole seconds: use --grace 1 or more".into())
+    } else {
+        Ok(grace)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

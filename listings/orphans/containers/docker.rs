@@ -123,14 +123,14 @@ pub struct WatchedRun {
 pub fn run_watched(image: &str, options: &[&str], command: &[&str]) -> Result<WatchedRun, String> {
     let docker = Engine::docker();
     let name = unique_name("watched");
-    // What a reader would type; the name, different on every run, is ours.
-    let mut typed = vec!["run", "-i", "--rm"];
-    typed.extend(docker.create_options.iter().map(String::as_str));
-    typed.extend(options);
-    typed.extend([image, "/bin/sh", "-c", "read go && exec \"$@\"", "sh"]);
-    typed.extend(command);
+    // What a reader would type, one line per part; the name, different on
+    // every run, is ours and stays out of what the page shows.
+    let start = ["run", "-i", "--rm"];
+    let create: Vec<&str> = docker.create_options.iter().map(String::as_str).collect();
+    let shell = [image, "/bin/sh", "-c", "read go && exec \"$@\"", "sh"];
+    let parts = [&start[..], &create, options, &shell, command];
     let mut args = vec!["run", "--name", &name];
-    args.extend(&typed[1..]);
+    args.extend(parts.concat().into_iter().skip(1));
     let mut client = docker
         .command(&args)
         .stdin(Stdio::piped())
@@ -163,7 +163,7 @@ pub fn run_watched(image: &str, options: &[&str], command: &[&str]) -> Result<Wa
         ));
     }
     Ok(WatchedRun {
-        command_line: shell_lines(&[&["docker"], &typed[..]].concat(), 64),
+        command_line: format!("docker {}", shell_lines(&parts)),
         host_pid_of_pid1: host_pid,
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
     })
@@ -196,46 +196,41 @@ fn started(container: &Container, client: &mut Child) -> Result<i32, String> {
 
 /// `args` as a line a POSIX shell would split back into the same words.
 pub fn shell_words(args: &[&str]) -> String {
-    args.iter()
-        .map(|word| quoted(word))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// [`shell_words`] over several lines of about `width` characters, each
-/// but the last ending in ` \` as a reader would type them (a page's code
-/// block does not wrap).
-pub fn shell_lines(args: &[&str], width: usize) -> String {
-    let mut lines: Vec<String> = Vec::new();
-    for word in args.iter().map(|word| quoted(word)) {
-        match lines.last_mut() {
-            Some(line) if line.len() + 1 + word.len() <= width => {
-                line.push(' ');
-                line.push_str(&word);
-            }
-            _ => lines.push(word),
+    let quote = |word: &&str| {
+        let plain = !word.is_empty()
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b));
+        if plain {
+            word.to_string()
+        } else {
+            format!("'{}'", word.replace('\'', r"'\''"))
         }
-    }
-    lines.join(" \\\n  ")
+    };
+    args.iter().map(quote).collect::<Vec<_>>().join(" ")
 }
 
-/// `word` as a POSIX shell reads it back: as it is when it is plain, else
-/// in single quotes.
-fn quoted(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+/// The non-empty `parts` as shell words, one part a line, each line but
+/// the last ended by ` \` (the shell joins them back into one command) and
+/// the lines after the first indented: a long command that fits a page.
+pub fn shell_lines(parts: &[&[&str]]) -> String {
+    let lines: Vec<String> = parts
+        .iter()
+        .filter(|part| !part.is_empty())
+        .map(|part| shell_words(part))
+        .collect();
+    lines.join(" \\\n  ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_lines_continues_each_part_on_a_new_line() {
+        let parts: [&[&str]; 3] = [&["run", "--rm"], &[], &["sh", "-c", "echo hi"]];
+        assert_eq!(shell_lines(&parts), "run --rm \\\n  sh -c 'echo hi'");
+    }
 
     #[test]
     fn shell_words_quotes_only_what_needs_it() {
@@ -244,9 +239,5 @@ mod tests {
             r#"sh -c 'read go && exec "$@"' 'it'\''s'"#
         );
         assert_eq!(shell_words(&["-v", "/a:/b:ro", ""]), "-v /a:/b:ro ''");
-        assert_eq!(
-            shell_lines(&["docker", "run", "-i", "--rm", "image", "sh -c"], 16),
-            "docker run -i \\\n  --rm image \\\n  'sh -c'"
-        );
     }
 }

@@ -88,7 +88,36 @@ pub fn own_cpu_cgroup() -> Placement {
     }
 }
 
-fn autogroup_enabled() -> bool {
+/// Moves this process into the root CPU cgroup, where autogroup applies
+/// when it is on (as root, a process may move itself there; a runtime's
+/// or a service manager's cgroup is left for the time being). `None` if it
+/// cannot. Dropping the guard moves it back.
+pub fn root_cpu_cgroup() -> Option<RootGuard> {
+    let hierarchy = cpu_hierarchy()?;
+    if hierarchy.own == "/" {
+        return Some(RootGuard { home: None });
+    }
+    move_into(&hierarchy.mount).ok()?;
+    Some(RootGuard {
+        home: Some(hierarchy.dir_of(&hierarchy.own)),
+    })
+}
+
+/// This process in the root CPU cgroup until dropped ([`root_cpu_cgroup`]).
+pub struct RootGuard {
+    home: Option<PathBuf>,
+}
+
+impl Drop for RootGuard {
+    fn drop(&mut self) {
+        if let Some(home) = &self.home {
+            let _ = move_into(home);
+        }
+    }
+}
+
+/// Whether autogroup is on (`/proc/sys/kernel/sched_autogroup_enabled`).
+pub fn autogroup_enabled() -> bool {
     fs::read_to_string("/proc/sys/kernel/sched_autogroup_enabled")
         .is_ok_and(|value| value.trim() == "1")
 }

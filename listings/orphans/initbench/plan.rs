@@ -93,6 +93,12 @@ pub const MEASURES: [(Measure, &str); 8] = [
 ];
 
 impl Measure {
+    /// Whether it is timed, and so measured again in every round (the
+    /// counts come out the same every time and are measured once).
+    pub fn is_timed(self) -> bool {
+        !matches!(self, Measure::Counts | Measure::Syscalls)
+    }
+
     /// Whether the floor init takes part: it is this benchmark's own
     /// binary, so its startup, memory and size say nothing about inits.
     pub fn has_floor(self) -> bool {

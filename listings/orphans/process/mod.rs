@@ -1,9 +1,11 @@
 //! Processes of the book's programs: starting them ([`spawn`]), waiting
 //! for them within a deadline ([`deadline`]), reading them in `/proc`
-//! ([`procfs`]), and how they ended.
+//! ([`procfs`]) and how they treat a signal ([`signals`]), and how they
+//! ended.
 
 pub mod deadline;
 pub mod procfs;
+pub mod signals;
 pub mod spawn;
 
 use nix::sys::signal::Signal;
