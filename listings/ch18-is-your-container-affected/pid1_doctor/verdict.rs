@@ -268,12 +268,17 @@ fn zombie_answer(facts: &Facts) -> Answer {
         )
     } else if let Some(test) = &facts.orphan_test {
         match test {
-            OrphanTest::Reaped { milliseconds } => (false, format!(
-                "{pid1} reaped the doctor's test orphan within {milliseconds} ms"
-            )),
-            OrphanTest::Stayed { pid, milliseconds } => (true, format!(
-                "the doctor's test orphan (PID {pid}) was still a zombie {milliseconds} ms after it exited: {pid1} does not reap"
-            )),
+            OrphanTest::Reaped { milliseconds } => (
+                false,
+                format!("{pid1} reaped the doctor's test orphan within {milliseconds} ms"),
+            ),
+            OrphanTest::Stayed { pid, milliseconds } => (
+                true,
+                format!(
+                    "the doctor's test orphan (PID {pid}) was still a zombie \
+                    {milliseconds} ms after it exited: {pid1} does not reap"
+                ),
+            ),
         }
     } else if let Some((init, _)) = &facts.init {
         (
@@ -283,16 +288,27 @@ fn zombie_answer(facts: &Facts) -> Answer {
     } else if facts.sigchld == Disposition::Ignored {
         (
             false,
-            format!("{pid1} ignores SIGCHLD, so the kernel reaps its children, orphans included"),
+            format!(
+                "{pid1} ignores SIGCHLD, so the kernel reaps its children, \
+                orphans included"
+            ),
         )
     } else if facts.shell.is_some() {
-        (false, format!(
-            "{pid1} is a shell, which reaps any child while it waits for its command, orphans included"
-        ))
+        (
+            false,
+            format!(
+                "{pid1} is a shell, which reaps any child while it waits for its command, \
+                orphans included"
+            ),
+        )
     } else {
-        (true, format!(
-            "{pid1} is no init: an orphan it adopts stays a zombie unless it calls wait(2) for any child, which few programs do (--orphan-test finds out)"
-        ))
+        (
+            true,
+            format!(
+                "{pid1} is no init: an orphan it adopts stays a zombie unless it calls \
+                wait(2) for any child, which few programs do (--orphan-test finds out)"
+            ),
+        )
     };
     Answer { problem, because }
 }
@@ -327,26 +343,47 @@ fn stop_answer(facts: &Facts) -> Answer {
     if facts.stop_signal == SIGKILL {
         return Answer {
             problem: false,
-            because: "the stop signal is SIGKILL: the container ends at once, without a chance to clean up".into(),
+            because: "the stop signal is SIGKILL: the container ends at once, without \
+                a chance to clean up"
+                .into(),
         };
     }
     let (problem, because) = match (facts.stop_disposition, &facts.init) {
-        (Disposition::Default, _) => (true, format!(
-            "{pid1} has no handler for {signal}, and the kernel drops such a signal for PID 1: {wait}"
-        )),
+        (Disposition::Default, _) => (
+            true,
+            format!(
+                "{pid1} has no handler for {signal}, and the kernel drops such a signal \
+                for PID 1: {wait}"
+            ),
+        ),
         (Disposition::Ignored, _) => (true, format!("{pid1} ignores {signal}: {wait}")),
-        (_, Some((init, mode))) if mode.swallowed.contains(&facts.stop_signal) => (true, format!(
-            "{pid1} is {} told not to pass {signal} on (`-r {}:0`): {wait}",
-            init.name(),
-            facts.stop_signal
-        )),
-        (_, Some((KnownInit::Systemd, _))) if facts.stop_signal == SIGTERM => (true, format!(
-            "{pid1} is systemd, which takes SIGTERM as a request to execute itself again, not to stop (systemd(1)): {wait}"
-        )),
-        (_, Some((init, mode))) => (false, format!(
-            "{pid1} is {}, which handles {signal}: it {}", init.name(), mode.words
-        )),
-        (how, None) => (false, format!("{pid1} {}: it hears it", action(how, &signal))),
+        (_, Some((init, mode))) if mode.swallowed.contains(&facts.stop_signal) => (
+            true,
+            format!(
+                "{pid1} is {} told not to pass {signal} on (`-r {}:0`): {wait}",
+                init.name(),
+                facts.stop_signal
+            ),
+        ),
+        (_, Some((KnownInit::Systemd, _))) if facts.stop_signal == SIGTERM => (
+            true,
+            format!(
+                "{pid1} is systemd, which takes SIGTERM as a request to execute itself \
+                again, not to stop (systemd(1)): {wait}"
+            ),
+        ),
+        (_, Some((init, mode))) => (
+            false,
+            format!(
+                "{pid1} is {}, which handles {signal}: it {}",
+                init.name(),
+                mode.words
+            ),
+        ),
+        (how, None) => (
+            false,
+            format!("{pid1} {}: it hears it", action(how, &signal)),
+        ),
     };
     Answer { problem, because }
 }
