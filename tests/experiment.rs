@@ -61,12 +61,7 @@ fn a_second_run_is_reused_until_asked_to_run_again() {
     let command = ["sh", "-c", "echo \"run by $$\""];
     let first = experiment(&what, &[], &command, &[]);
     let second = experiment(&what, &[], &command, &[]);
-    assert_eq!(stdout(&first), stdout(&second));
-    assert!(
-        stderr(&second).contains("reused the output"),
-        "{}",
-        stderr(&second)
-    );
+    assert_reused(&first, &second);
     let again = experiment(&what, &[], &command, &[("ORPHANS_RERUN", "1")]);
     assert_ne!(stdout(&again), stdout(&first));
     let other = experiment(&what, &[], &["sh", "-c", "echo \"other $$\""], &[]);
@@ -93,11 +88,16 @@ fn a_relinked_program_is_still_the_same_program() {
         probe.display()
     );
     let second = experiment(&what, &[], &command, &[]);
-    assert_eq!(stdout(&first), stdout(&second));
+    assert_reused(&first, &second);
+}
+
+/// Checks that `second` showed what `first` printed, remembered.
+fn assert_reused(first: &Output, second: &Output) {
+    assert_eq!(stdout(first), stdout(second));
     assert!(
-        stderr(&second).contains("reused the output"),
+        stderr(second).contains("reused the output"),
         "{}",
-        stderr(&second)
+        stderr(second)
     );
 }
 
