@@ -19,7 +19,8 @@ use orphans::process::procfs::{comm, parent_of, pids, state};
 use serde_json::json;
 
 const USAGE: &str = "\
-usage: orphan-maker [-n N] [--settle SECONDS] [--hold SECONDS] [--format text|json]
+usage: orphan-maker [-n N] [--one-by-one] [--settle SECONDS] [--hold SECONDS]
+                    [--format text|json]
        orphan-maker --leave N
 
 Makes N orphans (double fork: each middle process exits at once, each
@@ -31,6 +32,10 @@ With --leave, only leaves N orphans to whoever adopts them, in batches of
 a reaper. It prints nothing; a fork that fails is an error.
 
   -n N               how many orphans (default 5, at most 1000)
+  --one-by-one       make each orphan only once the one before has been
+                     reaped, or has had the settle time to be: the count
+                     then shows what the adopter leaves, not whether it
+                     keeps up with a loop of forks
   --settle SECONDS   how long the orphans' adopter gets to reap them
                      (default 0.5, at most 10)
   --hold SECONDS     stay alive this long after reporting, to look at
@@ -58,6 +63,7 @@ enum Options {
 #[derive(Debug, PartialEq)]
 struct Counting {
     orphans: u32,
+    one_by_one: bool,
     settle: Duration,
     hold: Duration,
     json: bool,
@@ -67,6 +73,7 @@ impl Default for Counting {
     fn default() -> Counting {
         Counting {
             orphans: 5,
+            one_by_one: false,
             settle: Duration::from_millis(500),
             hold: Duration::ZERO,
             json: false,
@@ -93,7 +100,7 @@ fn make_and_count(options: &Counting) {
         per_parent: 1,
         exit: Exit::AfterParent,
     };
-    let orphans = made_and_exited(plan).unwrap_or_else(|e| fail("orphan-maker", 1, &e));
+    let orphans = made_and_exited(plan, options).unwrap_or_else(|e| fail("orphan-maker", 1, &e));
     let waited = give_the_adopter_time_to_reap(&orphans.pids, options.settle);
     let zombies = zombies_in_proc();
     let failure = orphans.failure.as_deref();
@@ -109,9 +116,17 @@ fn make_and_count(options: &Counting) {
     }
 }
 
-/// The orphans of `plan`, once every one of them has exited.
-fn made_and_exited(plan: Plan) -> Result<Orphans, String> {
-    let mut orphans = orphan::make(plan)?;
+/// The orphans of `plan`, once every one of them has exited; with
+/// `--one-by-one`, each made once the one before has been reaped or has
+/// had the settle time to be.
+fn made_and_exited(plan: Plan, options: &Counting) -> Result<Orphans, String> {
+    let mut orphans = if options.one_by_one {
+        orphan::make_paced(plan, |orphan| {
+            give_the_adopter_time_to_reap(orphan, options.settle);
+        })?
+    } else {
+        orphan::make(plan)?
+    };
     orphans.wait_until_exited(PATIENCE)?;
     Ok(orphans)
 }
@@ -216,6 +231,7 @@ fn parse(args: Vec<OsString>) -> Result<Request<Options>, String> {
     while let Some(arg) = parser.next().map_err(cli::error)? {
         match arg {
             Short('n') => counting.orphans = bounds::count(parser.value(), 1, 1000)?,
+            Long("one-by-one") => counting.one_by_one = true,
             Long("settle") => counting.settle = bounds::seconds(parser.value(), 10.0)?,
             Long("hold") => counting.hold = bounds::seconds(parser.value(), 600.0)?,
             Long("format") => counting.json = cli::json_or_text(parser.value())?,
@@ -243,12 +259,21 @@ mod tests {
         let Options::Count(counting) = options(
             parse,
             &[
-                "-n", "7", "--settle", "0.1", "--hold", "2", "--format", "json",
+                "-n",
+                "7",
+                "--one-by-one",
+                "--settle",
+                "0.1",
+                "--hold",
+                "2",
+                "--format",
+                "json",
             ],
         ) else {
             panic!("not counting")
         };
         assert_eq!(counting.orphans, 7);
+        assert!(counting.one_by_one);
         assert_eq!(counting.settle, Duration::from_millis(100));
         assert_eq!(counting.hold, Duration::from_secs(2));
         assert!(counting.json);
@@ -265,6 +290,7 @@ mod tests {
             (&["--format", "xml"], "text or json"),
             (&["--leave", "100001"], "whole number"),
             (&["--leave", "3", "-n", "4"], "no other option"),
+            (&["--leave", "3", "--one-by-one"], "no other option"),
             (&["extra"], "unexpected"),
             (&["--bogus"], "--bogus"),
         ] {

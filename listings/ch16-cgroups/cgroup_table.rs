@@ -26,9 +26,10 @@ usage: cgroup-table --pids | --docker | --kill
 
 Prints one markdown table, measured in a cgroup made for the run:
 
-  --pids     orphan-maker -n 40 under two PID 1s (naive-init, foster) in a
-             cgroup whose pids.max is 20: zombies, failed forks, and the
-             pids controller's own counts (pids.peak, pids.events)
+  --pids     orphan-maker -n 40 --one-by-one under two PID 1s (naive-init,
+             foster) in a cgroup whose pids.max is 20: zombies, failed
+             forks, and the pids controller's own counts (pids.peak,
+             pids.events)
   --docker   the pids.max that a container of the book's image gets from
              `docker run`, with and without --pids-limit
   --kill     three ways to end a container: SIGKILL to PID 1 of a PID
@@ -56,13 +57,17 @@ fn main() {
 
 // ANCHOR: pids
 /// `container PID1 orphan-maker -n 40` in a group limited to 20 processes:
-/// the table's row, and orphan-maker's account of a fork that failed.
+/// the table's row, and orphan-maker's account of a fork that failed. The
+/// orphans come one by one, each once the one before has been reaped or
+/// has had a tenth of a second to be, so that a busy machine, on which
+/// PID 1 waits its turn for a CPU, does not fill the group for it.
 fn pids_row(hierarchy: &Hierarchy, pid1: &str) -> Result<(String, Option<String>), String> {
     let group = Group::new(&hierarchy.dir, "ch16")?;
     group.set("pids.max", &PIDS_MAX.to_string())?;
     let mut command = Command::new(sibling("container"));
     command
-        .args([pid1, "orphan-maker", "--format", "json", "--settle", "0.3"])
+        .args([pid1, "orphan-maker", "--format", "json", "--one-by-one"])
+        .args(["--settle", "0.1"])
         .args(["-n", &ORPHANS.to_string()])
         .env("PATH", path_with_siblings());
     let output = group

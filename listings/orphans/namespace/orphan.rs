@@ -77,6 +77,15 @@ pub struct Orphans {
 /// it does not know (waitpid(2) with -1) meanwhile: the middle processes
 /// are the caller's children, and `make` waits for each.
 pub fn make(plan: Plan) -> Result<Orphans, String> {
+    make_paced(plan, |_| ())
+}
+
+/// As [`make`], but once a batch has been orphaned (its middle process has
+/// exited and been reaped), `pace` gets the batch's PIDs before the next
+/// batch is made. A caller that waits there until they are reaped makes
+/// orphans no faster than their adopter reaps them: what it then counts is
+/// what the adopter leaves, not whether it keeps up with a loop of forks.
+pub fn make_paced(plan: Plan, mut pace: impl FnMut(&[i32])) -> Result<Orphans, String> {
     let (mine, theirs) = pipes(plan.exit).map_err(|e| format!("pipe: {e}"))?;
     let per_parent = plan.per_parent.clamp(1, MOST_PER_PARENT);
     let mut pids = Vec::with_capacity(plan.count);
@@ -101,9 +110,11 @@ pub fn make(plan: Plan) -> Result<Orphans, String> {
             Ok(ForkResult::Parent { child }) => reap_middle(child),
             Err(e) => Err(format!("fork: {e}")),
         };
+        let made_before = pids.len();
         receive_pids(&mine.pids, &mut pids)?;
-        if let Err(why) = started {
-            failure = Some(format!("orphan {}: {why}", pids.len() + 1));
+        match started {
+            Ok(()) => pace(&pids[made_before..]),
+            Err(why) => failure = Some(format!("orphan {}: {why}", pids.len() + 1)),
         }
         left -= batch;
     }
