@@ -307,7 +307,9 @@ fn a_command_may_send_foster_a_synchronous_signal() {
 
 #[test]
 fn an_idle_foster_never_wakes_up() {
-    let session = Session::start(As::Process, &["sh", "-c", "echo ready; exec sleep 3"]);
+    // A sleep long enough to outlast the test on a busy machine: its exit
+    // would wake foster, rightly.
+    let session = Session::start(As::Process, &["sh", "-c", "echo ready; exec sleep 60"]);
     std::thread::sleep(Duration::from_millis(200));
     let wake_ups = |pid| foster::procfs::voluntary_switches(pid).expect("a status file");
     let before = wake_ups(session.foster);
