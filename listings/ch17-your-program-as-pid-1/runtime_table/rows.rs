@@ -224,3 +224,24 @@ impl Drop for Folder {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orphans::capability::RUNTIME_PROGRAMS;
+
+    /// The experiment's cache knows the rows' programs by this list: one
+    /// left out would keep an old measurement after it is upgraded.
+    #[test]
+    fn the_cache_knows_every_program_a_row_runs() {
+        for row in RUNTIMES.iter().chain(&WRAPPERS) {
+            for (program, _) in row.needs {
+                assert!(
+                    RUNTIME_PROGRAMS.contains(program),
+                    "{}: {program} is not in RUNTIME_PROGRAMS",
+                    row.label
+                );
+            }
+        }
+    }
+}

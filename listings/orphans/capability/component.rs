@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use orphans::cache::file_stamp;
-use orphans::capability::{self, Missing, PEER_INITS};
+use orphans::capability::{self, Missing, PEER_INITS, RUNTIME_PROGRAMS};
 use orphans::containers::{docker, image};
 use orphans::process::spawn::on_path;
 
@@ -21,10 +21,11 @@ pub enum Component {
     PeerInits,
     Browser,
     Podman,
+    Runtimes,
 }
 
 /// Each component: its name on a command line, and what it buys.
-pub const COMPONENTS: [(&str, Component, &str); 9] = [
+pub const COMPONENTS: [(&str, Component, &str); 10] = [
     (
         "namespaces",
         Component::Namespaces,
@@ -50,6 +51,7 @@ pub const COMPONENTS: [(&str, Component, &str); 9] = [
         Component::Podman,
         "chapter 15 and tests/podman.rs",
     ),
+    ("runtimes", Component::Runtimes, "chapter 17's rows"),
 ];
 
 impl Component {
@@ -79,12 +81,16 @@ impl Component {
             Component::PeerInits => capability::peer_inits(),
             Component::Browser => one(capability::browser().map(drop)),
             Component::Podman => one(capability::podman()),
+            // Chapter 17 runs what it finds: a missing runtime is one row
+            // of its table, never a reason not to run it.
+            Component::Runtimes => Vec::new(),
         }
     }
 
     /// What this component is here, as far as an output depends on it:
     /// the `docker` client, the engine and the busybox; the peer inits;
-    /// whether the musl target is there. Programs of the machine are told
+    /// whether the musl target is there; the runtimes found on `PATH` (one
+    /// installed or upgraded is measured again). Programs of the machine are told
     /// apart by size and time ([`file_stamp`]): they change only when a
     /// package is installed.
     pub fn identity(self) -> String {
@@ -102,6 +108,11 @@ impl Component {
             Component::PeerInits => PEER_INITS
                 .iter()
                 .map(|(_, path, _)| file_stamp(Path::new(path)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Component::Runtimes => RUNTIME_PROGRAMS
+                .iter()
+                .map(|name| on_path(name).map_or("absent".into(), |path| file_stamp(&path)))
                 .collect::<Vec<_>>()
                 .join(" "),
             Component::Musl | Component::StaticFoster => {
@@ -124,5 +135,14 @@ mod tests {
         );
         assert_eq!(Component::parse_list(""), Ok(Vec::new()));
         assert!(Component::parse_list("teleporter").is_err());
+    }
+
+    #[test]
+    fn the_runtimes_are_told_apart_by_each_program() {
+        let identity = Component::Runtimes.identity();
+        let stamps: Vec<&str> = identity.split(' ').collect();
+        assert_eq!(stamps.len(), RUNTIME_PROGRAMS.len(), "{identity}");
+        // `sh` is on every machine that runs the book.
+        assert_ne!(stamps[RUNTIME_PROGRAMS.len() - 1], "absent", "{identity}");
     }
 }

@@ -197,6 +197,12 @@ pub const PEER_INITS: [(&str, &str, &str); 4] = [
     ("catatonit", "/usr/bin/catatonit", "catatonit"),
 ];
 
+/// The programs chapter 17 runs as PID 1 (its `runtime-table` checks that
+/// this list names every one of them), by the name it finds on `PATH`.
+pub const RUNTIME_PROGRAMS: [&str; 10] = [
+    "python3", "node", "java", "javac", "perl", "bash", "dash", "busybox", "npm", "sh",
+];
+
 /// Every peer init of chapter 12 that is not installed.
 pub fn peer_inits() -> Vec<Missing> {
     PEER_INITS
