@@ -1,6 +1,6 @@
 //! `naive-init`: a PID 1 that was never meant to be one. It starts a command
-//! and waits for that command only, the way a shell script that ends by
-//! running a server does. It never reaps anyone else, and by default it
+//! and waits for that command only, the way a server or a language runtime
+//! that starts a helper does. It never reaps anyone else, and by default it
 //! does nothing about SIGTERM.
 
 use std::ffi::OsString;
