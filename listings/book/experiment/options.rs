@@ -42,7 +42,9 @@ built if needed; its name in $ORPHANS_IMAGE), musl (the musl target),
 static-foster (foster's static build, made if the musl target is there,
 else the debug build; its path in $ORPHANS_FOSTER), peer-inits (tini,
 tini-static, dumb-init, catatonit), browser (Chromium and chromedriver),
-podman (Podman answers).
+podman (Podman answers), runtimes (chapter 17's language runtimes: never
+missing, since each missing one is a row, but an installed or upgraded one
+is measured again).
 
 A COMMAND that fails never fails the book: its output so far and one line
 saying so make the page, and the exit status is 0 (2 for bad arguments).
@@ -121,7 +123,18 @@ pub fn parse(args: Vec<OsString>) -> Result<Request<Mode>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orphans::capability::COMPONENTS;
     use orphans::cli::testing::parse_str;
+
+    #[test]
+    fn the_help_names_every_component() {
+        for (name, _, _) in COMPONENTS {
+            assert!(
+                USAGE.contains(&format!("{name} (")),
+                "{name} is not in the help"
+            );
+        }
+    }
 
     fn run_options(args: &[&str]) -> Options {
         match parse_str(parse, args) {
