@@ -13,9 +13,14 @@ const STOP_TABLE: &str = env!("CARGO_BIN_EXE_stop-table");
 const NAIVE_INIT: &str = env!("CARGO_BIN_EXE_naive-init");
 const WORKER: &str = env!("CARGO_BIN_EXE_worker");
 
-/// The stopper's JSON report on stopping `command` with a one-second grace.
+/// The grace of [`stop`], in seconds: long enough for a program that
+/// handles SIGTERM to exit within it on a busy machine.
+const GRACE: f64 = 3.0;
+
+/// The stopper's JSON report on stopping `command` with a [`GRACE`].
 fn stop(command: &[&str]) -> Value {
-    let mut args = vec!["--grace", "1", "--format", "json", "--"];
+    let grace = GRACE.to_string();
+    let mut args = vec!["--grace", &grace, "--format", "json", "--"];
     args.extend(command);
     common::json_of(&run(STOPPER, &args))
 }
@@ -42,7 +47,7 @@ fn sleep_as_pid_1_survives_sigterm_and_dies_only_by_sigkill() {
         "still running after the grace: {report}"
     );
     assert!(
-        report["seconds"].as_f64().expect("seconds") >= 1.0,
+        report["seconds"].as_f64().expect("seconds") >= GRACE,
         "{report}"
     );
     assert_eq!(report["status"], 128 + 9, "killed by SIGKILL: {report}");

@@ -18,7 +18,8 @@ fn stopped(command: &[&str]) -> Outcome {
     let plan = Plan {
         container: CONTAINER.into(),
         command: command.iter().map(OsString::from).collect(),
-        grace: Duration::from_secs(1),
+        // Room for `app` to exit on SIGTERM on a busy machine.
+        grace: Duration::from_secs(3),
         ready: 1,
     };
     stop(&plan).expect("the stop")
@@ -84,12 +85,12 @@ fn a_trap_runs_after_a_foreground_command_but_at_once_in_wait() {
         "{table}"
     );
     for row in &foreground {
-        // app is busy for 3 s: the trap waits for it.
-        assert!(seconds(row[2]) > 2.5, "{row:?}");
+        // app is busy for 3 s from its "ready": the trap waits for it.
+        assert!(seconds(row[2]) > 2.0, "{row:?}");
         assert_eq!(row[3], "143", "{row:?}");
     }
     for row in &waiting {
-        assert!(seconds(row[2]) < 1.0, "{row:?}");
+        assert!(seconds(row[2]) < 1.5, "{row:?}");
         assert_eq!(row[3], "143", "{row:?}");
     }
     // Chapter 9 reads the table from the sentence under it.

@@ -134,11 +134,19 @@ fn a_parent_that_ignores_sigchld_does_not_blind_foster() {
     assert_eq!(status.code(), Some(3), "foster never saw its command exit");
 }
 
-/// Starts foster with `args` in the background of a shell that exits soon
-/// after (once foster has had time to set itself up: prctl(2) only arms
-/// the signal for a parent that dies later), and returns foster's PID.
+/// Starts foster with `args` in the background of a shell that exits once
+/// foster has started its command (foster arms `-p` with prctl(2) before
+/// that, and prctl only arms the signal for a parent that dies later; ten
+/// seconds at most), and returns foster's PID.
 fn foster_whose_parent_exits(args: &str) -> i32 {
-    let line = format!("{} {args} >/dev/null 2>&1 & echo $!; sleep 0.5", *FOSTER);
+    let line = format!(
+        r#"{} {args} >/dev/null 2>&1 & f=$!; i=0
+until [ -n "$(cat /proc/$f/task/$f/children 2>/dev/null)" ] || [ $i -ge 1000 ]; do
+  sleep 0.01; i=$((i+1))
+done
+echo $f"#,
+        *FOSTER
+    );
     let output = common::shell(&line);
     text(&output.stdout).trim().parse().expect("foster's PID")
 }

@@ -47,8 +47,10 @@ fn check_grace_shutdown(place: As) {
     // time, then got SIGKILL, which worked at once: one line says so, and
     // foster did not wait out the SIGKILL phase's deadline.
     assert!(elapsed >= grace, "{elapsed:?}");
+    // (No "still alive" line, below, is the exact check; this bound only
+    // catches a wait far too long, with room for a busy machine's starts.)
     assert!(
-        elapsed < grace + KILL_WAIT,
+        elapsed < grace + KILL_WAIT + Duration::from_secs(10),
         "{place:?}: {elapsed:?}: {stderr}"
     );
     let term = stderr.find("sent SIGTERM").expect("foster reports SIGTERM");

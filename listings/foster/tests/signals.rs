@@ -310,7 +310,16 @@ fn an_idle_foster_never_wakes_up() {
     // A sleep long enough to outlast the test on a busy machine: its exit
     // would wake foster, rightly.
     let session = Session::start(As::Process, &["sh", "-c", "echo ready; exec sleep 60"]);
-    std::thread::sleep(Duration::from_millis(200));
+    // Counted from when foster waits in read(2) on its signalfd
+    // (/proc/PID/syscall, proc(5): the number of the blocking call).
+    let in_read = || {
+        let call = std::fs::read_to_string(format!("/proc/{}/syscall", session.foster));
+        call.is_ok_and(|call| call.split_whitespace().next() == Some(&libc::SYS_read.to_string()))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !in_read() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let wake_ups = |pid| foster::procfs::voluntary_switches(pid).expect("a status file");
     let before = wake_ups(session.foster);
     // tini would wake up once here: it polls with a one-second timeout.

@@ -39,7 +39,9 @@ fn a_second_sigterm_passes_at_once() {
         let mut session = Session::start_with(command);
         let sent = Instant::now();
         session.signal(libc::SIGTERM);
-        std::thread::sleep(Duration::from_millis(200));
+        // A second SIGTERM sent while the first is still pending would
+        // merge with it (signal(7): standard signals do not queue).
+        assert!(taken(session.foster, libc::SIGTERM), "{place:?}");
         session.signal(libc::SIGTERM);
         assert_eq!(session.line(), "TERM", "{place:?}");
         // Long before the 30 s, which the test's 60 s limit would end.
@@ -57,7 +59,9 @@ fn the_delay_takes_nothing_from_the_grace() {
                   while :; do sleep 0.05; done' & \
                   trap 'exit 0' TERM; echo ready; while :; do sleep 0.05; done";
     for place in places() {
-        let args = ["--stop-delay", "1s", "--grace", "1s", "sh", "-c", script];
+        // A delay as long as the grace: were it taken from the grace,
+        // nothing would be left for the slow process's half second.
+        let args = ["--stop-delay", "3s", "--grace", "3s", "sh", "-c", script];
         let mut session = Session::start(place, &args);
         session.signal(libc::SIGTERM);
         assert_eq!(session.line(), "slow done", "{place:?}");
@@ -81,4 +85,27 @@ fn the_delay_is_said_at_dash_v() {
     let _ = std::fs::remove_file(&log);
     assert!(said.contains("SIGTERM: passing it on in 100ms"), "{said}");
     assert!(said.contains("stop delay over"), "{said}");
+}
+
+/// Waits (five seconds at most) until `pid` has taken `signal` off its
+/// pending set, as foster's signalfd read does: `ShdPnd`, the process's
+/// pending signals in /proc/PID/status, a mask in hex whose bit N-1 is
+/// signal N (proc(5)). False if it is still pending then.
+fn taken(pid: i32, signal: i32) -> bool {
+    let pending = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("ShdPnd:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pending() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
 }
