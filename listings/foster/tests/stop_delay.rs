@@ -100,12 +100,5 @@ fn taken(pid: i32, signal: i32) -> bool {
             .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
             .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
     };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while pending() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    true
+    common::eventually(Duration::from_secs(5), || !pending())
 }

@@ -321,5 +321,27 @@ mod tests {
             assert_eq!(orphans.pids.len(), count, "{plan:?}");
             assert_eq!(reaped, count, "each came to us, its subreaper: {plan:?}");
         }
+        // Paced: each batch is already orphaned when `pace` gets it (its
+        // orphans are ours to reap, as their subreaper), and comes before
+        // the next batch is made.
+        let plan = Plan {
+            count: 5,
+            per_parent: 2,
+            exit: Exit::AfterParent,
+        };
+        let mut batches = Vec::new();
+        let mut orphans = make_paced(plan, |batch| {
+            for &pid in batch {
+                assert!(waitpid(Pid::from_raw(pid), None).is_ok(), "{pid} not ours");
+            }
+            batches.push(batch.to_vec());
+        })
+        .expect("make_paced");
+        orphans
+            .wait_until_exited(Duration::from_secs(10))
+            .expect("they exit");
+        let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [2, 2, 1]);
+        assert_eq!(batches.concat(), orphans.pids);
     }
 }

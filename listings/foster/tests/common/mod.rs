@@ -10,6 +10,21 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::Duration;
 
+/// Checks `done` every 5 ms until it holds (true) or `within` is over
+/// (false): the tests' one way to wait for something to happen.
+pub fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if done() {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// The foster under test: this build's, or the binary that the variable
 /// `FOSTER_UNDER_TEST` names (an older build, to see a test fail on it).
 pub static FOSTER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
